@@ -1,0 +1,138 @@
+//! `#[depends]`: the function stays as it is, and a braced struct of the
+//! same name (types and functions live in different namespaces) implements
+//! `Dependency`, so that `Depends<get_query>` names it.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{ItemFn, ReturnType, Type};
+
+use crate::diag::Diagnostics;
+use crate::extract::{extraction, Exits};
+use crate::signature::{analyze, last_segment, Role};
+
+mod kw {
+    syn::custom_keyword!(scope);
+}
+
+/// `scope = "function"` or `scope = "request"` (the default).
+fn cleanup_after_handler(args: TokenStream, diag: &mut Diagnostics) -> bool {
+    if args.is_empty() {
+        return false;
+    }
+    let parser = |input: syn::parse::ParseStream<'_>| -> syn::Result<bool> {
+        input.parse::<kw::scope>().map_err(|e| {
+            syn::Error::new(e.span(), "unknown argument; expected `scope = \"function\"` or `scope = \"request\"`")
+        })?;
+        input.parse::<syn::Token![=]>()?;
+        let lit: syn::LitStr = input.parse()?;
+        match lit.value().as_str() {
+            "function" => Ok(true),
+            "request" => Ok(false),
+            _ => Err(syn::Error::new(lit.span(), "scope is \"function\" or \"request\"")),
+        }
+    };
+    match syn::parse::Parser::parse2(parser, args) {
+        Ok(after_handler) => after_handler,
+        Err(e) => {
+            diag.push(e);
+            false
+        }
+    }
+}
+
+/// How the function's return value becomes the dependency's output.
+enum Returns {
+    Plain,
+    Fallible,
+    Yielding,
+}
+
+/// The output type and how to wrap the return value: `Result<T, E>`,
+/// `Yield<T>` and `Result<Yield<T>, E>` give `T`.
+fn output(ret: &ReturnType) -> (Type, Returns) {
+    let ty = match ret {
+        ReturnType::Default => return (syn::parse_quote!(()), Returns::Plain),
+        ReturnType::Type(_, ty) => (**ty).clone(),
+    };
+    match last_segment(&ty) {
+        Some((i, Some(inner))) if i == "Yield" => (inner.clone(), Returns::Yielding),
+        Some((i, Some(ok))) if i == "Result" => match last_segment(ok) {
+            Some((i, Some(inner))) if i == "Yield" => (inner.clone(), Returns::Yielding),
+            _ => (ok.clone(), Returns::Fallible),
+        },
+        _ => (ty, Returns::Plain),
+    }
+}
+
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut diag = Diagnostics::default();
+    let after_handler = cleanup_after_handler(args, &mut diag);
+    let mut function = match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(function) => function,
+        Err(_) => {
+            let span = item.clone().into_iter().next().map_or_else(proc_macro2::Span::call_site, |t| t.span());
+            diag.error_at(span, "`#[depends]` goes on a function: `async fn name(…) -> T { … }`");
+            let errors = diag.into_compile_errors();
+            return quote!(#errors #item);
+        }
+    };
+    let name = function.sig.ident.clone();
+    let vis = function.vis.clone();
+    let params = analyze(&mut function.sig, Role::Dependency, &mut diag);
+    let is_async = function.sig.asyncness.is_some();
+    let stub = quote! {
+        #[allow(non_camel_case_types)]
+        #vis struct #name {}
+    };
+    if diag.has_errors() {
+        let errors = diag.into_compile_errors();
+        return quote!(#errors #function #stub);
+    }
+
+    let p = quote!(::framework::__private);
+    let request = quote!(*__req);
+    let errors = quote!(*__errors);
+    let exits = Exits {
+        fail: |response| quote!(return ::framework::__private::Err(#response)),
+        invalid: quote!(return #p::Ok(#p::None)),
+    };
+    let extraction = extraction(&params, &request, &errors, &exits);
+    let statements = &extraction.statements;
+    let arguments = &extraction.arguments;
+    let (output_type, returns) = output(&function.sig.output);
+    let call = if is_async {
+        quote!(#name(#(#arguments),*).await)
+    } else {
+        quote!(#name(#(#arguments),*))
+    };
+    let wrap = match returns {
+        Returns::Plain => quote!(#p::plain),
+        Returns::Fallible => quote!(#p::fallible),
+        Returns::Yielding => quote!(#p::IntoResolved::into_resolved),
+    };
+    let name_text = name.to_string();
+
+    quote! {
+        #function
+
+        #[doc = concat!("The dependency [`", #name_text, "`](fn@", #name_text, "), for `Depends<", #name_text, ">`.")]
+        #[allow(non_camel_case_types)]
+        #vis struct #name {}
+
+        impl #p::Dependency for #name {
+            type Output = #output_type;
+            const NAME: &'static str = #name_text;
+            const CLEANUP_AFTER_HANDLER: bool = #after_handler;
+
+            fn resolve<'a>(
+                __req: &'a mut #p::Request,
+                __errors: &'a mut #p::ValidationError,
+            ) -> impl #p::Future<Output = #p::Result<#p::Option<#p::Resolved<#output_type>>, #p::Response>> + #p::Send + 'a {
+                async move {
+                    #statements
+                    #wrap(#call).map(#p::Some)
+                }
+            }
+        }
+    }
+}

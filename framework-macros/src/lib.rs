@@ -1,0 +1,74 @@
+//! The attribute macros of `framework`. Use them through `framework`
+//! (`use framework::prelude::*;`), which re-exports them; the code they
+//! generate names only `::framework::__private` paths.
+//!
+//! Each macro reads the function's signature once (`signature.rs`), checks
+//! it, and reports every mistake at once on the exact token. After an error
+//! it still emits the function and a stub of the generated type, so one
+//! mistake gives one error.
+
+mod depends;
+mod diag;
+mod extract;
+mod middleware;
+mod path_template;
+mod route;
+mod route_args;
+mod signature;
+
+use proc_macro::TokenStream;
+
+macro_rules! method_macros {
+    ($($name:ident => $method:literal),* $(,)?) => {$(
+        #[doc = concat!("Makes an `async fn` (or a plain `fn`) answer `", $method, "` requests on a path.")]
+        ///
+        /// ```ignore
+        /// #[get("/items/{item_id}", status_code = 200)]
+        /// async fn read_item(item_id: u32, q: Option<String>) -> Json<Item> { … }
+        /// ```
+        ///
+        /// Arguments: the path template (FastAPI's syntax: `{name}`, and
+        /// `{name:path}` for the rest of the path), then optionally
+        /// `status_code = N` (the status of a success) and
+        /// `dependencies(a, b)` (dependencies run for their effect).
+        #[proc_macro_attribute]
+        pub fn $name(args: TokenStream, item: TokenStream) -> TokenStream {
+            route::expand(Some($method), args.into(), item.into()).into()
+        }
+    )*};
+}
+
+method_macros! {
+    get => "GET",
+    post => "POST",
+    put => "PUT",
+    patch => "PATCH",
+    delete => "DELETE",
+    head => "HEAD",
+    options => "OPTIONS",
+}
+
+/// A route answering several methods:
+/// `#[route("/items", methods = ["GET", "POST"])]`.
+#[proc_macro_attribute]
+pub fn route(args: TokenStream, item: TokenStream) -> TokenStream {
+    route::expand(None, args.into(), item.into()).into()
+}
+
+/// Makes a function a dependency, injected with `Depends<name>`, as
+/// FastAPI's `Depends(name)`. The function stays callable as it was.
+///
+/// `#[depends(scope = "function")]` runs its cleanup (see `Yield`) right
+/// after the handler instead of after the response is sent.
+#[proc_macro_attribute]
+pub fn depends(args: TokenStream, item: TokenStream) -> TokenStream {
+    depends::expand(args.into(), item.into()).into()
+}
+
+/// Makes `async fn(request: Request, call_next: Next) -> Response` a
+/// middleware, as FastAPI's `@app.middleware("http")`. Inside,
+/// `call_next(request).await` passes the request on.
+#[proc_macro_attribute]
+pub fn middleware(args: TokenStream, item: TokenStream) -> TokenStream {
+    middleware::expand(args.into(), item.into()).into()
+}

@@ -1,0 +1,131 @@
+//! `#[middleware("http")]`: an `async fn(request: Request, call_next: Next)`
+//! becomes a unit struct implementing `Middleware`. Inside the body,
+//! `call_next` is a closure, so `call_next(request).await` reads as in FastAPI.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{ItemFn, LitStr, ReturnType};
+
+use crate::diag::Diagnostics;
+use crate::extract::{extraction, Exits};
+use crate::signature::{analyze, Kind, Role};
+
+fn check_kind(args: TokenStream, diag: &mut Diagnostics) {
+    if args.is_empty() {
+        diag.error_at(
+            proc_macro2::Span::call_site(),
+            "say which kind of middleware: `#[middleware(\"http\")]`",
+        );
+        return;
+    }
+    match syn::parse2::<LitStr>(args.clone()) {
+        Ok(kind) if kind.value() == "http" => {}
+        Ok(kind) => diag.error(
+            &kind,
+            format!("unknown middleware kind \"{}\"; the kind is \"http\"", kind.value()),
+        ),
+        Err(_) => diag.error(args, "expected `\"http\"`, as in `#[middleware(\"http\")]`"),
+    }
+}
+
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut diag = Diagnostics::default();
+    check_kind(args, &mut diag);
+    let mut function = match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(function) => function,
+        Err(_) => {
+            let span = item.clone().into_iter().next().map_or_else(proc_macro2::Span::call_site, |t| t.span());
+            diag.error_at(span, "`#[middleware]` goes on `async fn name(request: Request, call_next: Next) -> Response`");
+            let errors = diag.into_compile_errors();
+            return quote!(#errors #item);
+        }
+    };
+    let name = function.sig.ident.clone();
+    let vis = function.vis.clone();
+    let stub = quote! {
+        #[allow(non_camel_case_types)]
+        #vis struct #name;
+    };
+    if function.sig.asyncness.is_none() {
+        diag.error(function.sig.fn_token, "middleware must be an `async fn`");
+    }
+    let params = analyze(&mut function.sig, Role::Middleware, &mut diag);
+    let request = params.iter().filter(|p| matches!(p.kind, Kind::Request)).collect::<Vec<_>>();
+    let next = params.iter().filter(|p| matches!(p.kind, Kind::Next)).collect::<Vec<_>>();
+    match request.as_slice() {
+        [_] => {}
+        [] => diag.error(&function.sig.inputs, "middleware takes the request: add `request: Request`"),
+        [_, extra, ..] => diag.error(&extra.ident, "middleware takes the request once"),
+    }
+    match next.as_slice() {
+        [_] => {}
+        [] => diag.error(&function.sig.inputs, "middleware takes the rest of the chain: add `call_next: Next`"),
+        [_, extra, ..] => diag.error(&extra.ident, "middleware takes `Next` once"),
+    }
+    for param in &params {
+        if let Kind::Path(_) | Kind::RequestRef = param.kind {
+            diag.error(&param.ident, "middleware runs before routing: it has the request, not path parameters or `&Request`");
+        }
+    }
+    let ret = match &function.sig.output {
+        ReturnType::Type(_, ty) => (**ty).clone(),
+        ReturnType::Default => {
+            diag.error(&function.sig, "middleware returns the response: add `-> Response`");
+            syn::parse_quote!(())
+        }
+    };
+    if diag.has_errors() {
+        let errors = diag.into_compile_errors();
+        return quote!(#errors #stub);
+    }
+
+    let p = quote!(::framework::__private);
+    let request_ident = &request[0].ident;
+    let next_ident = &next[0].ident;
+    let request_tokens = quote!(#request_ident);
+    let exits = Exits {
+        fail: |response| quote!(return #response),
+        invalid: quote!(return #p::invalid(__errors)),
+    };
+    let extracted: Vec<_> = params
+        .iter()
+        .filter(|p| !matches!(p.kind, Kind::Request | Kind::Next))
+        .cloned()
+        .collect();
+    let extraction = extraction(&extracted, &request_tokens, &quote!(__errors), &exits);
+    let statements = &extraction.statements;
+    let bindings = extracted.iter().zip(&extraction.arguments).map(|(param, argument)| {
+        let ident = &param.ident;
+        quote!(#[allow(unused_variables)] let #ident = #argument;)
+    });
+    let block = &function.block;
+    let attrs = function.attrs.iter().filter(|a| a.path().is_ident("doc"));
+
+    quote! {
+        #(#attrs)*
+        #[allow(non_camel_case_types)]
+        #[derive(Clone, Copy, Debug)]
+        #vis struct #name;
+
+        impl #p::Middleware for #name {
+            fn dispatch(
+                &self,
+                #request_ident: #p::Request,
+                __next: #p::Next<'_>,
+            ) -> impl #p::Future<Output = #p::Response> + #p::Send {
+                async move {
+                    #[allow(unused_mut)]
+                    let mut #request_ident = #request_ident;
+                    #[allow(unused_mut)]
+                    let mut __errors = #p::ValidationError::new();
+                    #statements
+                    #(#bindings)*
+                    #[allow(unused_variables)]
+                    let #next_ident = move |__request: #p::Request| __next.run(__request);
+                    let __output: #ret = async move #block.await;
+                    #p::respond(__output)
+                }
+            }
+        }
+    }
+}

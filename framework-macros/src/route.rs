@@ -1,0 +1,172 @@
+//! `#[get]`, `#[post]`, … and `#[route]`: a handler becomes a unit struct
+//! implementing `Route`, and the function itself stays callable as
+//! `name::handler(…)`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::ItemFn;
+
+use crate::diag::Diagnostics;
+use crate::extract::{extraction, Exits};
+use crate::route_args::RouteArgs;
+use crate::signature::{analyze, Kind, Role};
+
+pub(crate) fn expand(method: Option<&'static str>, args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut diag = Diagnostics::default();
+    let mut function = match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(function) => function,
+        Err(_) => {
+            diag.error_at(
+                first_span(&item),
+                "a route attribute goes on a function: `async fn name(…) -> … { … }`",
+            );
+            let errors = diag.into_compile_errors();
+            return quote!(#errors #item);
+        }
+    };
+    let name = function.sig.ident.clone();
+    let vis = function.vis.clone();
+    // The stub emitted after an error keeps `.route(name)` compiling, so
+    // that one mistake gives one error.
+    let stub = quote! {
+        #[allow(non_camel_case_types)]
+        #vis struct #name;
+    };
+
+    let args = match syn::parse2::<RouteArgs>(args) {
+        Ok(args) => args,
+        Err(e) => {
+            diag.push(e);
+            let errors = diag.into_compile_errors();
+            return quote!(#errors #stub);
+        }
+    };
+    let methods: Vec<String> = match (method, &args.methods) {
+        (Some(method), None) => vec![method.to_owned()],
+        (Some(method), Some((_, span))) => {
+            diag.error_at(*span, format!("`methods` belongs to `#[route]`; this route answers `{method}`"));
+            vec![method.to_owned()]
+        }
+        (None, Some((methods, _))) => methods.clone(),
+        (None, None) => {
+            diag.error_at(args.path.span(), "`#[route]` needs `methods = [\"GET\", …]`");
+            Vec::new()
+        }
+    };
+    let template = match crate::path_template::parse(&args.path.value()) {
+        Ok(template) => template,
+        Err(message) => {
+            diag.error_at(args.path.span(), message);
+            crate::path_template::Template {
+                router_path: String::new(),
+                params: Vec::new(),
+            }
+        }
+    };
+
+    let params = analyze(
+        &mut function.sig,
+        Role::Route(&template.params, args.path.span()),
+        &mut diag,
+    );
+    let is_async = function.sig.asyncness.is_some();
+    if !is_async {
+        for param in &params {
+            if let Kind::RequestRef = param.kind {
+                diag.error(&param.ty, "a plain `fn` handler runs on another thread and cannot borrow the request: take `Request`, or make it `async fn`");
+            }
+        }
+    }
+    if diag.has_errors() {
+        let errors = diag.into_compile_errors();
+        return quote!(#errors #stub);
+    }
+
+    let p = quote!(::framework::__private);
+    let request = quote!(__req);
+    let errors = quote!(__errors);
+    let exits = Exits {
+        fail: |response| quote!(return #response),
+        invalid: quote!(return #p::invalid(__errors)),
+    };
+    let extraction = extraction(&params, &request, &errors, &exits);
+    let statements = &extraction.statements;
+    let arguments = &extraction.arguments;
+
+    let route_dependencies = args.dependencies.iter().map(|dependency| {
+        quote! {
+            if let #p::Err(__response) = #p::depends::<#dependency>(&mut __req, &mut __errors, true).await {
+                return __response;
+            }
+        }
+    });
+
+    let call = if is_async {
+        quote!(#name::handler(#(#arguments),*))
+    } else {
+        quote!(#p::blocking(move || #name::handler(#(#arguments),*)))
+    };
+
+    let status = match args.status_code {
+        Some((status, _)) => quote!(#p::Some(#status)),
+        None => quote!(#p::None),
+    };
+    let template_text = args.path.value();
+    let router_path = &template.router_path;
+    let param_names = &template.params;
+    let name_text = name.to_string();
+    let fn_span = name.span();
+    let line = quote_spanned!(fn_span=> ::core::line!());
+    let file = quote_spanned!(fn_span=> ::core::file!());
+
+    // The user's function, moved into the struct's impl under `handler`.
+    let mut handler = function.clone();
+    handler.sig.ident = syn::Ident::new("handler", name.span());
+    let attrs = &function.attrs;
+    let docs = attrs.iter().filter(|a| a.path().is_ident("doc"));
+
+    quote! {
+        #(#docs)*
+        #[allow(non_camel_case_types)]
+        #[derive(Clone, Copy, Debug)]
+        #vis struct #name;
+
+        impl #name {
+            /// The handler as written, callable directly (in tests, say).
+            #[allow(clippy::too_many_arguments)]
+            #handler
+        }
+
+        impl #p::Route for #name {
+            fn meta(&self) -> &'static #p::RouteMeta {
+                static META: #p::RouteMeta = #p::RouteMeta {
+                    name: #name_text,
+                    template: #template_text,
+                    router_path: #router_path,
+                    methods: &[#(#methods),*],
+                    params: &[#(#param_names),*],
+                    status_code: #status,
+                    file: #file,
+                    line: #line,
+                };
+                &META
+            }
+
+            fn call(mut __req: #p::Request) -> impl #p::Future<Output = #p::Response> + #p::Send + 'static {
+                async move {
+                    #[allow(unused_mut)]
+                    let mut __errors = #p::take_errors(&mut __req);
+                    #(#route_dependencies)*
+                    #statements
+                    let __scope = #p::take_scope(&mut __req);
+                    let __outcome = #p::catch(#call).await;
+                    #p::finish(__outcome, #status, #p::Route::meta(&#name), __scope).await
+                }
+            }
+        }
+    }
+}
+
+fn first_span(tokens: &TokenStream) -> Span {
+    tokens.clone().into_iter().next().map_or_else(Span::call_site, |t| t.span())
+}

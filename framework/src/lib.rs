@@ -1,0 +1,93 @@
+//! FastAPI's way of writing web apps, in Rust.
+//!
+//! A handler is a plain `async fn` with an attribute. Its signature says what
+//! it needs and the macros turn that into routing, extraction and dependency
+//! resolution at compile time:
+//!
+//! ```no_run
+//! use framework::prelude::*;
+//!
+//! #[middleware("http")]
+//! async fn add_process_time_header(request: Request, call_next: Next) -> Response {
+//!     let start = std::time::Instant::now();
+//!     let mut response = call_next(request).await;
+//!     response.set_header("x-process-time", start.elapsed().as_secs_f64().to_string());
+//!     response
+//! }
+//!
+//! #[get("/items/{item_id}")]
+//! async fn read_item(item_id: u32, q: Option<String>) -> Json<serde_json::Value> {
+//!     Json(serde_json::json!({"item_id": item_id, "q": q}))
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     App::new()
+//!         .middleware(add_process_time_header)
+//!         .route(read_item)
+//!         .run()
+//!         .await
+//! }
+//! ```
+//!
+//! # Parameters
+//!
+//! Each parameter of a handler is placed by the same rules as FastAPI's:
+//!
+//! | parameter | where its value comes from |
+//! | --- | --- |
+//! | a name in the path template (`item_id` in `/items/{item_id}`) | the path, parsed with [`FromParam`](extract::FromParam) or `FromStr` |
+//! | [`Request`], `&Request`, [`State<T>`], [`BackgroundTasks`] | injected |
+//! | [`Depends<D>`] | the dependency `D`, resolved once per request |
+//! | [`Json<T>`], [`Form<T>`], [`Bytes`](bytes::Bytes), `#[body] String` | the request body |
+//! | [`Query<T>`] | the whole query string, as a serde struct |
+//! | `#[header] user_agent: String` | the `user-agent` header (underscores become dashes) |
+//! | `#[cookie] session: String` | the `session` cookie |
+//! | anything else | the query parameter of that name; `Option<T>` is optional, `Vec<T>` repeats, `#[query(default = …)]` gives a default |
+//!
+//! Bad input answers 422 with every bad parameter listed at once, in the
+//! shape FastAPI uses, so clients written for FastAPI keep working.
+//!
+//! # Middleware order
+//!
+//! The first middleware registered is the outermost: first to see the
+//! request, last to see the response. Starlette does the reverse; see
+//! [`middleware`] for the diagram.
+#![forbid(unsafe_code)]
+
+extern crate self as framework;
+
+pub mod app;
+pub mod background;
+mod body;
+mod panic;
+pub mod depends;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod prelude;
+pub mod request;
+pub mod response;
+mod routing;
+pub mod server;
+pub mod testing;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use app::{App, Router};
+pub use background::BackgroundTasks;
+pub use body::{Body, BoxError};
+pub use depends::{Dependency, Depends, Yield};
+pub use error::{Error, HttpError, ValidationError};
+pub use extract::{Form, Json, Query, State};
+pub use framework_macros::{
+    delete, depends, get, head, middleware, options, patch, post, put, route,
+};
+pub use middleware::{Middleware, Next};
+pub use request::Request;
+pub use response::{Html, IntoResponse, Redirect, Response};
+pub use testing::TestClient;
+
+/// Re-exported so that users name one crate for status codes and headers.
+pub use http::{header, HeaderMap, HeaderValue, Method, StatusCode};

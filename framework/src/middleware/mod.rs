@@ -1,0 +1,195 @@
+//! Middleware: code that runs around every request.
+//!
+//! Three styles share one chain:
+//!
+//! 1. **Function middleware**, `#[middleware("http")] async fn`, which gets
+//!    the request and `call_next`, as FastAPI's `@app.middleware("http")`.
+//! 2. **Class-style middleware**: a type implementing [`Middleware`], as
+//!    Starlette's `BaseHTTPMiddleware` with its `dispatch`, for middleware
+//!    that carries configuration.
+//! 3. **Streaming-level middleware**, as a pure ASGI middleware: a
+//!    [`Middleware`] registered with
+//!    [`App::streaming_middleware`](crate::App::streaming_middleware). It
+//!    sees requests before any body is read and can wrap the response body
+//!    to see each chunk ([`Response::map_body`]); it alone also sees
+//!    WebSocket upgrade requests.
+//!
+//! `call_next` never buffers: it returns as soon as the inner layers have
+//! the response head, and the body streams out through every layer.
+//!
+//! # Ordering
+//!
+//! The first middleware registered is the **outermost**: first to see the
+//! request, last to see the response.
+//!
+//! ```text
+//! App::new().middleware(timing).middleware(request_id).middleware(auth)
+//!
+//!   request ──► timing ──► request_id ──► auth ──► router ──► handler
+//!   response ◄── timing ◄── request_id ◄── auth ◄─────────────────┘
+//! ```
+//!
+//! **Starlette does the reverse**: there, `add_middleware` puts each new
+//! middleware outside the ones before it, so the last added is outermost.
+//! Here the code reads in the order the request travels.
+//!
+//! Middleware runs for every request, 404s and 405s included. A panic
+//! inside a layer becomes a 500 that the layers outside it see as an
+//! ordinary response.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::app::AppInner;
+use crate::panic::{catch_unwind, panic_message};
+use crate::request::Request;
+use crate::response::{internal_server_error, Response};
+use crate::routing::Endpoint;
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A middleware, as Starlette's `BaseHTTPMiddleware`: `dispatch` gets the
+/// request and the rest of the chain.
+///
+/// ```
+/// use framework::prelude::*;
+///
+/// struct TimingMiddleware { header_name: &'static str }
+///
+/// impl Middleware for TimingMiddleware {
+///     async fn dispatch(&self, request: Request, call_next: Next<'_>) -> Response {
+///         let start = std::time::Instant::now();
+///         let mut response = call_next.run(request).await;
+///         response.set_header(self.header_name, start.elapsed().as_secs_f64().to_string());
+///         response
+///     }
+/// }
+///
+/// let app = App::new().middleware(TimingMiddleware { header_name: "x-process-time" });
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a middleware",
+    note = "mark an `async fn(request: Request, call_next: Next) -> Response` with `#[middleware(\"http\")]`, or implement `Middleware`"
+)]
+pub trait Middleware: Send + Sync + 'static {
+    /// Handles one request: answer it, or pass it on with
+    /// `call_next.run(request)` and adjust what comes back.
+    fn dispatch(&self, request: Request, call_next: Next<'_>) -> impl Future<Output = Response> + Send;
+}
+
+trait ErasedMiddleware: Send + Sync {
+    fn call<'a>(&'a self, request: Request, next: Next<'a>) -> BoxFuture<'a, Response>;
+}
+
+impl<M: Middleware> ErasedMiddleware for M {
+    fn call<'a>(&'a self, request: Request, next: Next<'a>) -> BoxFuture<'a, Response> {
+        Box::pin(self.dispatch(request, next))
+    }
+}
+
+/// One layer of the onion.
+pub(crate) struct Layer {
+    name: &'static str,
+    middleware: Box<dyn ErasedMiddleware>,
+    /// Streaming-level middleware also sees WebSocket upgrades.
+    pub(crate) streaming: bool,
+}
+
+impl Layer {
+    pub(crate) fn new<M: Middleware>(middleware: M, streaming: bool) -> Self {
+        Layer {
+            name: short_type_name(std::any::type_name::<M>()),
+            middleware: Box::new(middleware),
+            streaming,
+        }
+    }
+
+    pub(crate) fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+fn short_type_name(name: &'static str) -> &'static str {
+    let base = name.split('<').next().unwrap_or(name);
+    base.rsplit("::").next().unwrap_or(base)
+}
+
+/// The rest of the chain after the current middleware: a cursor into the
+/// onion, built once when the app starts and consumed by `run`.
+pub struct Next<'a> {
+    layers: &'a [Layer],
+    target: Target<'a>,
+    /// A WebSocket upgrade passes only the streaming-level layers.
+    websocket: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    /// The app's router, after the app's middleware.
+    App(&'a AppInner),
+    /// A route, after its router's middleware.
+    Endpoint(&'a dyn Endpoint),
+}
+
+impl<'a> Next<'a> {
+    pub(crate) fn app(app: &'a AppInner, request: &Request) -> Self {
+        Next {
+            layers: &app.layers,
+            target: Target::App(app),
+            websocket: is_upgrade(request),
+        }
+    }
+
+    pub(crate) fn endpoint(layers: &'a [Layer], endpoint: &'a dyn Endpoint, request: &Request) -> Self {
+        Next {
+            layers,
+            target: Target::Endpoint(endpoint),
+            websocket: is_upgrade(request),
+        }
+    }
+
+    /// Passes the request to the rest of the chain and returns its response
+    /// as soon as its head is ready; the body streams on its own.
+    ///
+    /// A panic anywhere inside becomes a 500 response here, so this layer
+    /// (and those around it) still see a response and can add headers to it.
+    pub fn run(self, request: Request) -> impl Future<Output = Response> + Send + 'a {
+        async move {
+            let mut layers = self.layers;
+            if self.websocket {
+                while layers.first().is_some_and(|layer| !layer.streaming) {
+                    layers = &layers[1..];
+                }
+            }
+            let Some((layer, rest)) = layers.split_first() else {
+                return match self.target {
+                    Target::App(app) => app.route(request).await,
+                    Target::Endpoint(endpoint) => endpoint.call(request).await,
+                };
+            };
+            let next = Next {
+                layers: rest,
+                target: self.target,
+                websocket: self.websocket,
+            };
+            match catch_unwind(layer.middleware.call(request, next)).await {
+                Ok(response) => response,
+                Err(panic) => {
+                    tracing::error!(
+                        middleware = layer.name,
+                        "middleware panicked: {}",
+                        panic_message(&*panic)
+                    );
+                    internal_server_error()
+                }
+            }
+        }
+    }
+}
+
+fn is_upgrade(request: &Request) -> bool {
+    request
+        .headers()
+        .get(http::header::UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
+}

@@ -1,0 +1,342 @@
+//! The request as handlers and middleware see it.
+
+use std::any::{Any, TypeId};
+use std::borrow::Cow;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http::{Extensions, HeaderMap, Method, Uri, Version};
+
+use crate::app::AppInner;
+use crate::background::{BackgroundTasks, Cleanup, Scope};
+use crate::body::Body;
+use crate::error::{HttpError, ValidationError};
+
+/// The most path parameters one route may have.
+pub(crate) const MAX_PARAMS: usize = 8;
+
+/// An HTTP request on its way in through the middleware to its handler.
+///
+/// The body is read at most once, when someone asks for it, and kept: a
+/// middleware that reads [`body`](Request::body) leaves the same bytes for
+/// the handler.
+pub struct Request {
+    head: http::request::Parts,
+    // In a `Mutex` only to make `Request` `Sync` (so a dependency may hold a
+    // `&Request` across an await); it is reached through `get_mut`, which
+    // never locks.
+    body: Mutex<BodyState>,
+    params: Params,
+    client: Option<SocketAddr>,
+    scheme: Scheme,
+    pub(crate) app: Arc<AppInner>,
+    pub(crate) scope: RequestScope,
+}
+
+enum BodyState {
+    Unread(Body),
+    Read(Bytes),
+}
+
+/// The URL scheme the client used: what the socket saw, or what a trusted
+/// proxy said (see the proxy-headers middleware).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// `http` (or `ws`).
+    Http,
+    /// `https` (or `wss`).
+    Https,
+}
+
+/// Byte ranges of the path parameters in the path, in template order.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Params {
+    ranges: [(u32, u32); MAX_PARAMS],
+    len: u8,
+}
+
+impl Params {
+    pub(crate) fn push(&mut self, start: usize, end: usize) {
+        let slot = usize::from(self.len);
+        if slot < MAX_PARAMS {
+            self.ranges[slot] = (start as u32, end as u32);
+            self.len += 1;
+        }
+    }
+}
+
+/// What the dependencies of one request share: the cache of resolved
+/// values, the background tasks, and the cleanups to run.
+#[derive(Default)]
+pub(crate) struct RequestScope {
+    pub(crate) deps: Vec<(TypeId, Arc<dyn Any + Send + Sync>)>,
+    pub(crate) tasks: Option<BackgroundTasks>,
+    // In a `Mutex` for the same reason as the body; never locked.
+    pub(crate) cleanups: Mutex<Vec<Cleanup>>,
+    // Bad input found before the endpoint ran (by dependencies attached to
+    // the app or a router), joined with the endpoint's own in one 422.
+    pub(crate) errors: ValidationError,
+}
+
+/// An id given to the request (by the request-id middleware), which the
+/// background tasks of the request log with their failures.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub Arc<str>);
+
+impl Request {
+    pub(crate) fn new(
+        request: http::Request<Body>,
+        client: Option<SocketAddr>,
+        app: Arc<AppInner>,
+    ) -> Self {
+        let (head, body) = request.into_parts();
+        let scheme = match head.uri.scheme_str() {
+            Some("https") | Some("wss") => Scheme::Https,
+            _ => Scheme::Http,
+        };
+        Request {
+            head,
+            body: Mutex::new(BodyState::Unread(body)),
+            params: Params::default(),
+            client,
+            scheme,
+            app,
+            scope: RequestScope::default(),
+        }
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.head.method
+    }
+
+    /// The URI as sent: the path and query (with scheme and host for an
+    /// absolute-form or HTTP/2 request).
+    pub fn uri(&self) -> &Uri {
+        &self.head.uri
+    }
+
+    /// The HTTP version.
+    pub fn version(&self) -> Version {
+        self.head.version
+    }
+
+    /// The path, percent-encoded as sent.
+    pub fn path(&self) -> &str {
+        self.head.uri.path()
+    }
+
+    /// The query string without the `?`, if any.
+    pub fn query_string(&self) -> Option<&str> {
+        self.head.uri.query()
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.head.headers
+    }
+
+    /// The headers, to change before the handler sees them.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.head.headers
+    }
+
+    /// A header's value, if present and valid text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Per-request values that middleware hands to handlers and
+    /// dependencies, as FastAPI's `request.state`.
+    pub fn state(&self) -> &Extensions {
+        &self.head.extensions
+    }
+
+    /// Per-request values, to add to.
+    pub fn state_mut(&mut self) -> &mut Extensions {
+        &mut self.head.extensions
+    }
+
+    /// The client's address: the socket's peer, or what a trusted proxy said.
+    pub fn client(&self) -> Option<SocketAddr> {
+        self.client
+    }
+
+    /// Sets the client address (for the proxy-headers middleware).
+    pub fn set_client(&mut self, client: SocketAddr) {
+        self.client = Some(client);
+    }
+
+    /// The scheme the client used.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// Sets the scheme (for the proxy-headers middleware).
+    pub fn set_scheme(&mut self, scheme: Scheme) {
+        self.scheme = scheme;
+    }
+
+    /// The host the client asked for: the `host` header, or the URI's
+    /// authority for HTTP/2.
+    pub fn host(&self) -> Option<&str> {
+        self.header("host")
+            .or_else(|| self.head.uri.authority().map(|a| a.as_str()))
+    }
+
+    /// The full URL, as Starlette's `request.url`: scheme, host, path and query.
+    pub fn url(&self) -> String {
+        let scheme = match self.scheme {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        };
+        let host = self.host().unwrap_or("localhost");
+        match self.query_string() {
+            Some(query) => format!("{scheme}://{host}{}?{query}", self.path()),
+            None => format!("{scheme}://{host}{}", self.path()),
+        }
+    }
+
+    /// A query parameter's first value, percent-decoded.
+    pub fn query(&self, name: &str) -> Option<Cow<'_, str>> {
+        form_urlencoded::parse(self.query_string()?.as_bytes())
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value)
+    }
+
+    /// Every value of a repeated query parameter, in order.
+    pub fn query_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = Cow<'a, str>> + 'a {
+        form_urlencoded::parse(self.query_string().unwrap_or("").as_bytes())
+            .filter(move |(key, _)| key == name)
+            .map(|(_, value)| value)
+    }
+
+    /// A cookie's value.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.head
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.trim_matches('"'))
+    }
+
+    /// The `index`th path parameter of the matched route, percent-decoded.
+    pub fn path_param(&self, index: usize) -> Option<Cow<'_, str>> {
+        if index >= usize::from(self.params.len) {
+            return None;
+        }
+        let (start, end) = self.params.ranges[index];
+        let raw = self.head.uri.path().get(start as usize..end as usize)?;
+        Some(percent_encoding::percent_decode_str(raw).decode_utf8_lossy())
+    }
+
+    pub(crate) fn set_params(&mut self, params: Params) {
+        self.params = params;
+    }
+
+    /// The whole body, read once (up to the app's body limit) and kept.
+    ///
+    /// A body over the limit is a `413`; a body cut off by the client is a `400`.
+    pub async fn body(&mut self) -> Result<Bytes, HttpError> {
+        let limit = self.app.config.body_limit;
+        let state = self.body_state();
+        let body = match state {
+            BodyState::Read(bytes) => return Ok(bytes.clone()),
+            BodyState::Unread(body) => std::mem::take(body),
+        };
+        let bytes = read_limited(body, limit).await?;
+        *self.body_state() = BodyState::Read(bytes.clone());
+        Ok(bytes)
+    }
+
+    /// The body parsed as JSON.
+    pub async fn json<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, HttpError> {
+        let bytes = self.body().await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| HttpError::new(400, format!("invalid JSON body: {e}")))
+    }
+
+    /// Replaces the body the handler will see.
+    pub fn set_body(&mut self, body: impl Into<Bytes>) {
+        *self.body_state() = BodyState::Read(body.into());
+    }
+
+    /// Takes the body to stream it (an upload too large to hold, say). A body
+    /// already read is handed back whole; after this the request has none.
+    pub fn take_body(&mut self) -> Body {
+        match std::mem::replace(self.body_state(), BodyState::Read(Bytes::new())) {
+            BodyState::Unread(body) => body,
+            BodyState::Read(bytes) => Body::from(bytes),
+        }
+    }
+
+    fn body_state(&mut self) -> &mut BodyState {
+        self.body.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The background tasks of this request, shared by its handler and
+    /// dependencies.
+    pub fn background_tasks(&mut self) -> BackgroundTasks {
+        self.scope.tasks.get_or_insert_with(BackgroundTasks::new).clone()
+    }
+
+    /// Moves what must outlive the handler into two scopes: the work that
+    /// runs after the response (tasks, request-scoped cleanups), and the
+    /// cleanups that run right after the handler (`scope = "function"`).
+    /// Either one, dropped unrun, still runs its work.
+    pub(crate) fn take_scope(&mut self) -> (Option<Scope>, Option<Scope>) {
+        let RequestScope { tasks, cleanups, .. } = std::mem::take(&mut self.scope);
+        let cleanups = cleanups.into_inner().unwrap_or_else(|e| e.into_inner());
+        let request_id = self.head.extensions.get::<RequestId>().map(|id| id.0.clone());
+        let (after_handler, after_response): (Vec<_>, Vec<_>) =
+            cleanups.into_iter().partition(|c| c.after_handler);
+        let tracker = &self.app.tracker;
+        let work = |cleanups: Vec<Cleanup>| cleanups.into_iter().map(|c| c.work).collect();
+        (
+            Scope::new(tasks, work(after_response), tracker.clone(), request_id.clone()),
+            Scope::new(None, work(after_handler), tracker.clone(), request_id),
+        )
+    }
+}
+
+impl Drop for Request {
+    // A request dropped before it reached a handler (a middleware answered
+    // by itself) still owes its dependencies' cleanup and its tasks, which
+    // dropping the scopes starts.
+    fn drop(&mut self) {
+        if self.scope.tasks.is_some() || !self.scope.cleanups.get_mut().map_or(true, |c| c.is_empty()) {
+            drop(self.take_scope());
+        }
+    }
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", self.method())
+            .field("uri", self.uri())
+            .field("headers", self.headers())
+            .finish_non_exhaustive()
+    }
+}
+
+async fn read_limited(body: Body, limit: usize) -> Result<Bytes, HttpError> {
+    use http_body_util::{BodyExt, Limited};
+    if body.exact_len().is_some_and(|len| len > limit as u64) {
+        return Err(too_large());
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Err(_) => Err(HttpError::new(400, "Bad Request: the body could not be read")),
+    }
+}
+
+fn too_large() -> HttpError {
+    HttpError::new(413, "Request Entity Too Large")
+}

@@ -1,0 +1,482 @@
+//! Responses and the [`IntoResponse`] trait a handler's return type implements.
+
+use std::path::Path;
+
+use bytes::Bytes;
+use http::header::{self, HeaderName, HeaderValue};
+use http::{HeaderMap, StatusCode};
+
+use crate::background::Scope;
+use crate::body::{Body, BoxError};
+use crate::error::Error;
+
+static TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+static APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+static TEXT_HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
+
+/// An HTTP response on its way out through the middleware.
+///
+/// Its body may still be streaming: middleware that only touches the
+/// status or headers never waits for it.
+pub struct Response {
+    inner: http::Response<Body>,
+    // Background tasks and dependency cleanup, run once the body is sent.
+    scope: Option<Scope>,
+    // An error a handler returned, kept until the app's exception
+    // handlers have had a look at it.
+    raised: Option<Error>,
+}
+
+impl Response {
+    /// A `200 OK` response with this body and no headers.
+    pub fn new(body: impl Into<Body>) -> Self {
+        Response {
+            inner: http::Response::new(body.into()),
+            scope: None,
+            raised: None,
+        }
+    }
+
+    /// A response with a body of UTF-8 text (`text/plain; charset=utf-8`).
+    pub fn text(text: impl Into<Body>) -> Self {
+        Response::with_type(text.into(), &TEXT_PLAIN)
+    }
+
+    /// A response whose body is already-serialized JSON.
+    pub fn json_bytes(json: impl Into<Body>) -> Self {
+        Response::with_type(json.into(), &APPLICATION_JSON)
+    }
+
+    fn with_type(body: Body, content_type: &HeaderValue) -> Self {
+        let mut response = Response::new(body);
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, content_type.clone());
+        response
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.inner.status()
+    }
+
+    /// Sets the status.
+    pub fn set_status(&mut self, status: StatusCode) {
+        *self.inner.status_mut() = status;
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        self.inner.headers()
+    }
+
+    /// The headers, to change.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        self.inner.headers_mut()
+    }
+
+    /// Sets a header, replacing any of the same name, as Starlette's
+    /// `response.headers[name] = value`. A value that is not valid in a
+    /// header (a newline, say) is left out and logged rather than sent.
+    pub fn set_header<N, V>(&mut self, name: N, value: V)
+    where
+        N: TryInto<HeaderName>,
+        V: TryInto<HeaderValue>,
+    {
+        match (name.try_into(), value.try_into()) {
+            (Ok(name), Ok(value)) => {
+                self.inner.headers_mut().insert(name, value);
+            }
+            _ => tracing::error!("Response::set_header: invalid header name or value left out"),
+        }
+    }
+
+    /// The body.
+    pub fn body(&self) -> &Body {
+        self.inner.body()
+    }
+
+    /// Replaces the body, returning the old one. A `content-length` set for
+    /// the old body is removed, since it no longer holds.
+    pub fn replace_body(&mut self, body: impl Into<Body>) -> Body {
+        self.inner.headers_mut().remove(header::CONTENT_LENGTH);
+        std::mem::replace(self.inner.body_mut(), body.into())
+    }
+
+    /// Transforms the body, as a streaming-level middleware does to see or
+    /// rewrite the chunks as they pass (see [`Body::new`]).
+    pub fn map_body(mut self, f: impl FnOnce(Body) -> Body) -> Self {
+        let body = self.replace_body(Body::empty());
+        *self.inner.body_mut() = f(body);
+        self
+    }
+
+    /// Reads the whole body. Meant for tests and small answers: a streaming
+    /// body is waited for to its end.
+    pub async fn into_bytes(self) -> Result<Bytes, BoxError> {
+        use http_body_util::BodyExt;
+        let (_, body, _scope) = self.into_parts();
+        Ok(body.collect().await?.to_bytes())
+    }
+
+    pub(crate) fn set_raised(&mut self, error: Error) {
+        self.raised = Some(error);
+    }
+
+    pub(crate) fn take_raised(&mut self) -> Option<Error> {
+        self.raised.take()
+    }
+
+    pub(crate) fn attach_scope(&mut self, scope: Option<Scope>) {
+        if let Some(scope) = scope {
+            match &mut self.scope {
+                Some(existing) => existing.absorb(scope),
+                None => self.scope = Some(scope),
+            }
+        }
+    }
+
+    pub(crate) fn into_parts(self) -> (http::response::Parts, Body, Option<Scope>) {
+        let (parts, body) = self.inner.into_parts();
+        (parts, body, self.scope)
+    }
+
+    /// Wraps an `http::Response`.
+    pub fn from_http(response: http::Response<Body>) -> Self {
+        Response {
+            inner: response,
+            scope: None,
+            raised: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status())
+            .field("headers", self.headers())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The plain `500 Internal Server Error` Starlette sends when something
+/// failed that no handler answered.
+pub(crate) fn internal_server_error() -> Response {
+    let mut response = Response::text("Internal Server Error");
+    response.set_status(StatusCode::INTERNAL_SERVER_ERROR);
+    response
+}
+
+/// What a handler may return.
+///
+/// `status_code = N` on a route applies to a successful answer through
+/// [`into_response_with`](IntoResponse::into_response_with): types that
+/// choose their own status (errors, [`Response`], `(StatusCode, T)`)
+/// keep theirs.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned from a handler",
+    label = "not a response",
+    note = "return `Json<T>`, `Html<T>`, `String`, `&'static str`, `Redirect`, `Response`, `StatusCode`, `()`, `(StatusCode, T)` or `Result<T, E>` of those"
+)]
+pub trait IntoResponse {
+    /// Makes the response.
+    fn into_response(self) -> Response;
+
+    /// Makes the response, with `default` as the status of a success.
+    fn into_response_with(self, default: StatusCode) -> Response
+    where
+        Self: Sized,
+    {
+        let mut response = self.into_response();
+        response.set_status(default);
+        response
+    }
+}
+
+impl IntoResponse for Response {
+    fn into_response(self) -> Response {
+        self
+    }
+
+    fn into_response_with(self, _: StatusCode) -> Response {
+        self
+    }
+}
+
+impl IntoResponse for http::Response<Body> {
+    fn into_response(self) -> Response {
+        Response::from_http(self)
+    }
+
+    fn into_response_with(self, _: StatusCode) -> Response {
+        Response::from_http(self)
+    }
+}
+
+impl IntoResponse for String {
+    fn into_response(self) -> Response {
+        Response::text(self)
+    }
+}
+
+impl IntoResponse for &'static str {
+    fn into_response(self) -> Response {
+        Response::text(self)
+    }
+}
+
+impl IntoResponse for Bytes {
+    fn into_response(self) -> Response {
+        Response::with_type(
+            self.into(),
+            &HeaderValue::from_static("application/octet-stream"),
+        )
+    }
+}
+
+/// `()` answers with an empty body, as FastAPI's `None` would with
+/// `status_code=204`; with no `status_code` it is `200` with `null`.
+impl IntoResponse for () {
+    fn into_response(self) -> Response {
+        Response::json_bytes("null")
+    }
+
+    fn into_response_with(self, default: StatusCode) -> Response {
+        // A status that forbids a body gets none (FastAPI strips it too).
+        let mut response = if default == StatusCode::NO_CONTENT || default == StatusCode::NOT_MODIFIED {
+            Response::new(Body::empty())
+        } else {
+            self.into_response()
+        };
+        response.set_status(default);
+        response
+    }
+}
+
+impl IntoResponse for StatusCode {
+    fn into_response(self) -> Response {
+        let mut response = Response::new(Body::empty());
+        response.set_status(self);
+        response
+    }
+
+    fn into_response_with(self, _: StatusCode) -> Response {
+        self.into_response()
+    }
+}
+
+impl<T: IntoResponse> IntoResponse for (StatusCode, T) {
+    fn into_response(self) -> Response {
+        let mut response = self.1.into_response();
+        response.set_status(self.0);
+        response
+    }
+
+    fn into_response_with(self, _: StatusCode) -> Response {
+        self.into_response()
+    }
+}
+
+impl<T: IntoResponse> IntoResponse for (StatusCode, HeaderMap, T) {
+    fn into_response(self) -> Response {
+        let mut response = self.2.into_response();
+        response.set_status(self.0);
+        for (name, value) in self.1 {
+            if let Some(name) = name {
+                response.headers_mut().insert(name, value);
+            }
+        }
+        response
+    }
+
+    fn into_response_with(self, _: StatusCode) -> Response {
+        self.into_response()
+    }
+}
+
+impl<T: IntoResponse, const N: usize> IntoResponse for (StatusCode, [(&'static str, &'static str); N], T) {
+    fn into_response(self) -> Response {
+        let mut response = self.2.into_response();
+        response.set_status(self.0);
+        for (name, value) in self.1 {
+            response.set_header(name, value);
+        }
+        response
+    }
+
+    fn into_response_with(self, _: StatusCode) -> Response {
+        self.into_response()
+    }
+}
+
+impl<T: IntoResponse, E: IntoResponse> IntoResponse for Result<T, E> {
+    fn into_response(self) -> Response {
+        match self {
+            Ok(ok) => ok.into_response(),
+            Err(err) => err.into_response(),
+        }
+    }
+
+    fn into_response_with(self, default: StatusCode) -> Response {
+        match self {
+            Ok(ok) => ok.into_response_with(default),
+            Err(err) => err.into_response(),
+        }
+    }
+}
+
+/// An HTML answer (`text/html; charset=utf-8`).
+#[derive(Debug, Clone)]
+pub struct Html<T>(pub T);
+
+impl<T: Into<Body>> IntoResponse for Html<T> {
+    fn into_response(self) -> Response {
+        Response::with_type(self.0.into(), &TEXT_HTML)
+    }
+}
+
+/// A redirect: `307 Temporary Redirect` by default, as Starlette's
+/// `RedirectResponse`, or any of 301, 302, 303 and 308.
+#[derive(Debug, Clone)]
+pub struct Redirect {
+    status: StatusCode,
+    location: String,
+}
+
+impl Redirect {
+    /// `307 Temporary Redirect`: the method and body are kept.
+    pub fn to(location: impl Into<String>) -> Self {
+        Redirect::with_status(StatusCode::TEMPORARY_REDIRECT, location)
+    }
+
+    /// `308 Permanent Redirect`: the method and body are kept.
+    pub fn permanent(location: impl Into<String>) -> Self {
+        Redirect::with_status(StatusCode::PERMANENT_REDIRECT, location)
+    }
+
+    /// `301 Moved Permanently`.
+    pub fn moved_permanently(location: impl Into<String>) -> Self {
+        Redirect::with_status(StatusCode::MOVED_PERMANENTLY, location)
+    }
+
+    /// `302 Found`.
+    pub fn found(location: impl Into<String>) -> Self {
+        Redirect::with_status(StatusCode::FOUND, location)
+    }
+
+    /// `303 See Other`: the client follows with a `GET`.
+    pub fn see_other(location: impl Into<String>) -> Self {
+        Redirect::with_status(StatusCode::SEE_OTHER, location)
+    }
+
+    fn with_status(status: StatusCode, location: impl Into<String>) -> Self {
+        Redirect {
+            status,
+            location: location.into(),
+        }
+    }
+}
+
+impl IntoResponse for Redirect {
+    fn into_response(self) -> Response {
+        let mut response = Response::new(Body::empty());
+        response.set_status(self.status);
+        response.set_header(header::LOCATION, self.location);
+        response
+    }
+
+    fn into_response_with(self, _: StatusCode) -> Response {
+        self.into_response()
+    }
+}
+
+/// A body streamed to the client chunk by chunk as the stream yields them,
+/// as Starlette's `StreamingResponse`.
+pub struct Streaming<S> {
+    stream: S,
+    content_type: HeaderValue,
+}
+
+impl<S> Streaming<S> {
+    /// Streams with `content-type: text/plain; charset=utf-8`.
+    pub fn new(stream: S) -> Self {
+        Streaming {
+            stream,
+            content_type: TEXT_PLAIN.clone(),
+        }
+    }
+
+    /// Sets the content type. An invalid value keeps the default.
+    pub fn content_type(mut self, content_type: &str) -> Self {
+        if let Ok(value) = HeaderValue::try_from(content_type) {
+            self.content_type = value;
+        }
+        self
+    }
+}
+
+impl<S, T, E> IntoResponse for Streaming<S>
+where
+    S: futures_core::Stream<Item = Result<T, E>> + Send + 'static,
+    T: Into<Bytes>,
+    E: Into<BoxError>,
+{
+    fn into_response(self) -> Response {
+        Response::with_type(Body::from_stream(self.stream), &self.content_type)
+    }
+}
+
+/// A file sent from disk as it is read, as Starlette's `FileResponse`. The
+/// content type is guessed from the extension; a missing file is a 404.
+#[derive(Debug, Clone)]
+pub struct FileResponse {
+    path: std::path::PathBuf,
+}
+
+impl FileResponse {
+    /// Sends the file at `path`.
+    pub fn new(path: impl AsRef<Path>) -> Self {
+        FileResponse {
+            path: path.as_ref().to_path_buf(),
+        }
+    }
+
+}
+
+impl IntoResponse for FileResponse {
+    /// Opens the file now (a quick, local call) so that a missing file is a
+    /// 404 rather than a broken stream; its bytes are read as they are sent.
+    fn into_response(self) -> Response {
+        let file = match std::fs::File::open(&self.path) {
+            Ok(file) => file,
+            Err(_) => return crate::HttpError::new(404, "Not Found").into_response(),
+        };
+        let len = file.metadata().ok().map(|m| m.len());
+        let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
+        let mut response = Response::with_type(
+            Body::from_stream(stream),
+            &HeaderValue::from_static(guess_type(&self.path)),
+        );
+        if let Some(len) = len {
+            response.set_header(header::CONTENT_LENGTH, len);
+        }
+        response
+    }
+}
+
+fn guess_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "txt" => "text/plain; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "svg" => "image/svg+xml",
+        "pdf" => "application/pdf",
+        _ => "application/octet-stream",
+    }
+}

@@ -1,0 +1,302 @@
+//! The HTTP server: hyper 1.x over tokio, HTTP/1.1 and HTTP/2 on one port.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::Frame;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::net::TcpListener;
+
+use crate::app::{App, AppInner};
+use crate::background::Scope;
+use crate::body::{Body, BoxError};
+use crate::response::Response;
+
+/// A server bound to its socket, ready to run.
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// let server = framework::App::new().bind("127.0.0.1:0").await?;
+/// println!("listening on {}", server.local_addr()?);
+/// server.run().await
+/// # }
+/// ```
+pub struct Server {
+    listener: TcpListener,
+    app: Arc<AppInner>,
+}
+
+impl App {
+    /// Serves on `--host`/`--port` from the command line, or `HOST`/`PORT`
+    /// from the environment, or `127.0.0.1:8000`, until Ctrl-C or SIGTERM.
+    ///
+    /// Also understands `--no-access-log` and `--log-level LEVEL`, and logs
+    /// to the terminal unless the program set up `tracing` itself.
+    pub async fn run(self) -> std::io::Result<()> {
+        let options = Options::from_env(std::env::args().skip(1), |name| std::env::var(name).ok())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        init_logging(&options.log_level);
+        let app = self.config(|c| c.access_log &= options.access_log);
+        let server = app.bind((options.host.as_str(), options.port)).await?;
+        server.run().await
+    }
+
+    /// Binds to `addr` (port 0 picks a free port; see [`Server::local_addr`]).
+    pub async fn bind(self, addr: impl tokio::net::ToSocketAddrs) -> std::io::Result<Server> {
+        Ok(self.serve(TcpListener::bind(addr).await?))
+    }
+
+    /// Serves on a listener the caller bound, for embedding and tests.
+    pub fn serve(self, listener: TcpListener) -> Server {
+        Server {
+            listener,
+            app: self.build(),
+        }
+    }
+}
+
+/// The command-line options `App::run` reads.
+#[derive(Debug, PartialEq)]
+struct Options {
+    host: String,
+    port: u16,
+    access_log: bool,
+    log_level: String,
+}
+
+impl Options {
+    fn from_env(
+        mut args: impl Iterator<Item = String>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, String> {
+        let mut options = Options {
+            host: env("HOST").unwrap_or_else(|| "127.0.0.1".into()),
+            port: match env("PORT") {
+                Some(port) => port.parse().map_err(|_| format!("PORT={port} is not a port"))?,
+                None => 8000,
+            },
+            access_log: true,
+            log_level: "info".into(),
+        };
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) => (flag.to_owned(), Some(value.to_owned())),
+                None => (arg, None),
+            };
+            let mut value = |name: &str| {
+                inline
+                    .clone()
+                    .or_else(|| args.next())
+                    .ok_or_else(|| format!("{name} needs a value"))
+            };
+            match flag.as_str() {
+                "--host" => options.host = value("--host")?,
+                "--port" => {
+                    let port = value("--port")?;
+                    options.port = port.parse().map_err(|_| format!("--port {port} is not a port"))?;
+                }
+                "--log-level" => options.log_level = value("--log-level")?,
+                "--no-access-log" => options.access_log = false,
+                _ => {}
+            }
+        }
+        Ok(options)
+    }
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // Fails only when the program set up its own subscriber, which wins.
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+}
+
+impl Server {
+    /// The address the server listens on (the real port when bound to port 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then shuts down gracefully.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `signal` completes; then stops accepting, lets requests
+    /// in flight finish and background tasks drain (both bounded by
+    /// [`Config::shutdown_timeout`](crate::app::Config::shutdown_timeout)).
+    pub async fn run_until(self, signal: impl Future<Output = ()> + Send) -> std::io::Result<()> {
+        let Server { listener, app } = self;
+        let addr = listener.local_addr()?;
+        tracing::info!("{}", app.describe_middleware());
+        tracing::info!("Running on http://{addr} (Press CTRL+C to quit)");
+
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(app.config.keep_alive_timeout)
+            .max_buf_size(app.config.max_header_size.max(8192));
+        builder.http2().timer(TokioTimer::new());
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut signal = std::pin::pin!(signal);
+
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off, keep serving.
+                        tracing::error!("accept failed: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut signal => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let app = app.clone();
+            let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
+                let app = app.clone();
+                async move { Ok::<_, std::convert::Infallible>(serve_one(&app, request, peer).await) }
+            });
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            let connection = graceful.watch(connection.into_owned());
+            tokio::spawn(async move {
+                // A client that hangs up mid-request is not the server's error.
+                let _ = connection.await;
+            });
+        }
+
+        drop(listener);
+        tracing::info!("Shutting down");
+        let limit = app.config.shutdown_timeout;
+        if tokio::time::timeout(limit, graceful.shutdown()).await.is_err() {
+            tracing::warn!("requests still running after {limit:?}; closing them");
+        }
+        if !app.tracker.wait_idle(limit).await {
+            tracing::warn!("background tasks still running after {limit:?}; leaving them");
+        }
+        tracing::info!("Finished server process");
+        Ok(())
+    }
+}
+
+async fn serve_one(
+    app: &Arc<AppInner>,
+    request: http::Request<Incoming>,
+    peer: SocketAddr,
+) -> http::Response<Outgoing> {
+    let access = (app.config.access_log && tracing::enabled!(tracing::Level::INFO))
+        .then(|| (request.method().clone(), request.uri().clone(), std::time::Instant::now()));
+    let request = request.map(Body::incoming);
+    let response = app.handle(request, Some(peer)).await;
+    if let Some((method, uri, start)) = access {
+        tracing::info!(
+            "{peer} - \"{method} {uri}\" {} {:.1}ms",
+            response.status(),
+            start.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    into_outgoing(response)
+}
+
+pub(crate) fn into_outgoing(response: Response) -> http::Response<Outgoing> {
+    let (parts, body, scope) = response.into_parts();
+    http::Response::from_parts(parts, Outgoing { body, _scope: scope })
+}
+
+/// The body handed to hyper. It holds the request's [`Scope`], so that its
+/// background tasks and cleanups start when hyper is done with the body:
+/// sent in full, or dropped because the client went away.
+pub(crate) struct Outgoing {
+    body: Body,
+    _scope: Option<Scope>,
+}
+
+impl http_body::Body for Outgoing {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Options;
+
+    fn parse(args: &[&str], env: &[(&str, &str)]) -> Result<Options, String> {
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Options::from_env(args.iter().map(|a| a.to_string()), |name| {
+            env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn options_come_from_flags_then_environment_then_defaults() {
+        let cases: &[(&[&str], &[(&str, &str)], &str, u16)] = &[
+            (&[], &[], "127.0.0.1", 8000),
+            (&[], &[("HOST", "0.0.0.0"), ("PORT", "9000")], "0.0.0.0", 9000),
+            (&["--port", "7000"], &[("PORT", "9000")], "127.0.0.1", 7000),
+            (&["--host=::1", "--port=0"], &[], "::1", 0),
+        ];
+        for (args, env, host, port) in cases {
+            let options = parse(args, env).unwrap();
+            assert_eq!((options.host.as_str(), options.port), (*host, *port), "{args:?} {env:?}");
+        }
+    }
+
+    #[test]
+    fn bad_ports_are_errors() {
+        assert!(parse(&["--port", "http"], &[]).is_err());
+        assert!(parse(&[], &[("PORT", "70000")]).is_err());
+        assert!(parse(&["--port"], &[]).is_err());
+    }
+
+    #[test]
+    fn access_log_can_be_turned_off() {
+        assert!(!parse(&["--no-access-log"], &[]).unwrap().access_log);
+    }
+}
