@@ -24,11 +24,14 @@ async fn main_route() -> Json<Value> {
     Json(json!({"message": "Hello World"}))
 }
 
-#[tokio::main]
-async fn main() -> std::io::Result<()> {
+/// The app, apart from `main` so that the tests can serve it too.
+pub fn app() -> App {
     App::new()
         .middleware(add_process_time_header)
         .route(main_route)
-        .run()
-        .await
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    app().run().await
 }
