@@ -29,7 +29,9 @@ pub(crate) fn extraction(params: &[Param], request: &TokenStream, errors: &Token
     let p = quote!(::framework::__private);
     let mut statements = TokenStream::new();
     let mut fallible: Vec<Ident> = Vec::new();
-    let local = |param: &Param| format_ident!("__arg_{}", param.ident);
+    // Locals are named by position: a user's `_x` must not become `__arg__x`.
+    let position = |param: &Param| params.iter().position(|p| std::ptr::eq(p, param)).unwrap_or(0);
+    let local = |param: &Param| format_ident!("__arg{}", position(param));
 
     // FastAPI's order of errors: dependencies, then path, query, header and
     // cookie parameters, then the body.
@@ -170,9 +172,14 @@ fn parser(ty: &syn::Type) -> TokenStream {
     }
 }
 
+/// A string literal converts (`default = ""` for a `String`); any other
+/// expression is used as written, so that `default = 0` infers its type.
 fn default_value(default: &Option<syn::Expr>) -> TokenStream {
     match default {
-        Some(expr) => quote!(::core::convert::Into::into(#expr)),
+        Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. })) => {
+            quote!(::core::convert::Into::into(#text))
+        }
+        Some(expr) => quote!(#expr),
         None => quote!(::core::default::Default::default()),
     }
 }

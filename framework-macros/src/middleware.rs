@@ -42,10 +42,8 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     };
     let name = function.sig.ident.clone();
     let vis = function.vis.clone();
-    let stub = quote! {
-        #[allow(non_camel_case_types)]
-        #vis struct #name;
-    };
+    let middleware = quote::format_ident!("__middleware_{}", name);
+    let stub = stub(&name, &middleware, &vis);
     if function.sig.asyncness.is_none() {
         diag.error(function.sig.fn_token, "middleware must be an `async fn`");
     }
@@ -101,13 +99,20 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let block = &function.block;
     let attrs = function.attrs.iter().filter(|a| a.path().is_ident("doc"));
 
+    // `name` stays a function that makes the middleware, so a local
+    // variable may share its name; `App::middleware(name)` calls it.
     quote! {
         #(#attrs)*
+        #vis fn #name() -> #middleware {
+            #middleware
+        }
+
+        #[doc(hidden)]
         #[allow(non_camel_case_types)]
         #[derive(Clone, Copy, Debug)]
-        #vis struct #name;
+        #vis struct #middleware;
 
-        impl #p::Middleware for #name {
+        impl #p::Middleware for #middleware {
             fn dispatch(
                 &self,
                 #request_ident: #p::Request,
@@ -125,6 +130,31 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
                     let __output: #ret = async move #block.await;
                     #p::respond(__output)
                 }
+            }
+        }
+    }
+}
+
+/// What stands in for the middleware after a mistake, so that
+/// `App::middleware(name)` still compiles and one mistake gives one error.
+fn stub(name: &syn::Ident, middleware: &syn::Ident, vis: &syn::Visibility) -> TokenStream {
+    let p = quote!(::framework::__private);
+    quote! {
+        #vis fn #name() -> #middleware {
+            #middleware
+        }
+
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #vis struct #middleware;
+
+        impl #p::Middleware for #middleware {
+            fn dispatch(
+                &self,
+                request: #p::Request,
+                call_next: #p::Next<'_>,
+            ) -> impl #p::Future<Output = #p::Response> + #p::Send {
+                call_next.run(request)
             }
         }
     }

@@ -26,12 +26,8 @@ pub(crate) fn expand(method: Option<&'static str>, args: TokenStream, item: Toke
     };
     let name = function.sig.ident.clone();
     let vis = function.vis.clone();
-    // The stub emitted after an error keeps `.route(name)` compiling, so
-    // that one mistake gives one error.
-    let stub = quote! {
-        #[allow(non_camel_case_types)]
-        #vis struct #name;
-    };
+    let route = quote::format_ident!("__route_{}", name);
+    let stub = stub(&name, &route, &vis);
 
     let args = match syn::parse2::<RouteArgs>(args) {
         Ok(args) => args,
@@ -102,9 +98,9 @@ pub(crate) fn expand(method: Option<&'static str>, args: TokenStream, item: Toke
     });
 
     let call = if is_async {
-        quote!(#name::handler(#(#arguments),*))
+        quote!(#route.handler(#(#arguments),*))
     } else {
-        quote!(#p::blocking(move || #name::handler(#(#arguments),*)))
+        quote!(#p::blocking(move || #route.handler(#(#arguments),*)))
     };
 
     let status = match args.status_code {
@@ -119,25 +115,36 @@ pub(crate) fn expand(method: Option<&'static str>, args: TokenStream, item: Toke
     let line = quote_spanned!(fn_span=> ::core::line!());
     let file = quote_spanned!(fn_span=> ::core::file!());
 
-    // The user's function, moved into the struct's impl under `handler`.
+    // The user's function, moved into the route's impl under `handler`.
     let mut handler = function.clone();
     handler.sig.ident = syn::Ident::new("handler", name.span());
+    handler.sig.inputs.insert(0, syn::parse_quote!(&self));
+    handler.vis = syn::parse_quote!(pub);
     let attrs = &function.attrs;
     let docs = attrs.iter().filter(|a| a.path().is_ident("doc"));
 
+    // `name` stays a function (so a local variable may share its name), and
+    // returns the route: `.route(name)` calls it.
     quote! {
         #(#docs)*
+        #[doc = ""]
+        #[doc = concat!("A route: `", #(#methods, " ",)* #template_text, "`. Call `", #name_text, "().handler(…)` to run the handler directly.")]
+        #vis fn #name() -> #route {
+            #route
+        }
+
+        #[doc(hidden)]
         #[allow(non_camel_case_types)]
         #[derive(Clone, Copy, Debug)]
-        #vis struct #name;
+        #vis struct #route;
 
-        impl #name {
+        impl #route {
             /// The handler as written, callable directly (in tests, say).
-            #[allow(clippy::too_many_arguments)]
+            #[allow(clippy::too_many_arguments, clippy::unused_self)]
             #handler
         }
 
-        impl #p::Route for #name {
+        impl #p::Route for #route {
             fn meta(&self) -> &'static #p::RouteMeta {
                 static META: #p::RouteMeta = #p::RouteMeta {
                     name: #name_text,
@@ -160,8 +167,37 @@ pub(crate) fn expand(method: Option<&'static str>, args: TokenStream, item: Toke
                     #statements
                     let __scope = #p::take_scope(&mut __req);
                     let __outcome = #p::catch(#call).await;
-                    #p::finish(__outcome, #status, #p::Route::meta(&#name), __scope).await
+                    #p::finish(__outcome, #status, #p::Route::meta(&#route), __scope).await
                 }
+            }
+        }
+    }
+}
+
+/// What stands in for the route after a mistake: `.route(name)` still
+/// compiles, so that one mistake gives one error.
+fn stub(name: &syn::Ident, route: &syn::Ident, vis: &syn::Visibility) -> TokenStream {
+    let p = quote!(::framework::__private);
+    quote! {
+        #vis fn #name() -> #route {
+            #route
+        }
+
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #vis struct #route;
+
+        impl #p::Route for #route {
+            fn meta(&self) -> &'static #p::RouteMeta {
+                static META: #p::RouteMeta = #p::RouteMeta {
+                    name: "", template: "", router_path: "", methods: &[], params: &[],
+                    status_code: #p::None, file: "", line: 0,
+                };
+                &META
+            }
+
+            fn call(_: #p::Request) -> impl #p::Future<Output = #p::Response> + #p::Send + 'static {
+                async move { #p::invalid(#p::ValidationError::new()) }
             }
         }
     }

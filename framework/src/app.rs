@@ -13,7 +13,7 @@ use crate::background::Tracker;
 use crate::body::Body;
 use crate::depends::{Dependency, Erased, ErasedDependency};
 use crate::error::Error;
-use crate::middleware::{Layer, Middleware, Next};
+use crate::middleware::{IntoMiddleware, Layer, Next};
 use crate::request::Request;
 use crate::response::{IntoResponse, Response};
 use crate::routing::{self, Endpoint, Entry, Layered, Route, RouteEndpoint, Routed, Table, WithDependencies};
@@ -93,8 +93,9 @@ impl Router {
         self
     }
 
-    /// Adds a route made by `#[get]` and its siblings.
-    pub fn route<R: Route>(mut self, route: R) -> Self {
+    /// Adds a route made by `#[get]` and its siblings: `.route(read_item)`.
+    pub fn route<R: Route>(mut self, route: impl FnOnce() -> R) -> Self {
+        let route = route();
         let meta = route.meta();
         self.routes.push(Pending {
             path: meta.router_path.to_owned(),
@@ -112,8 +113,11 @@ impl Router {
     }
 
     /// Adds middleware that runs for this router's routes only.
-    pub fn middleware<M: Middleware>(mut self, middleware: M) -> Self {
-        self.layers.push(Layer::new(middleware, false));
+    pub fn middleware<M, Marker>(mut self, middleware: M) -> Self
+    where
+        M: IntoMiddleware<Marker>,
+    {
+        self.layers.push(Layer::new(middleware.into_middleware(), false));
         self
     }
 
@@ -165,28 +169,31 @@ pub trait Routes {
 }
 
 macro_rules! tuple_routes {
-    ($($name:ident)+) => {
-        impl<$($name: Route),+> Routes for ($($name,)+) {
+    ($($f:ident $r:ident)+) => {
+        impl<$($f, $r),+> Routes for ($($f,)+)
+        where
+            $($f: FnOnce() -> $r, $r: Route,)+
+        {
             #[allow(non_snake_case)]
             fn add_to(self, router: Router) -> Router {
-                let ($($name,)+) = self;
-                router$(.route($name))+
+                let ($($f,)+) = self;
+                router$(.route($f))+
             }
         }
     };
 }
-tuple_routes!(A);
-tuple_routes!(A B);
-tuple_routes!(A B C);
-tuple_routes!(A B C D);
-tuple_routes!(A B C D E);
-tuple_routes!(A B C D E F);
-tuple_routes!(A B C D E F G);
-tuple_routes!(A B C D E F G H);
-tuple_routes!(A B C D E F G H I);
-tuple_routes!(A B C D E F G H I J);
-tuple_routes!(A B C D E F G H I J K);
-tuple_routes!(A B C D E F G H I J K L);
+tuple_routes!(A RA);
+tuple_routes!(A RA B RB);
+tuple_routes!(A RA B RB C RC);
+tuple_routes!(A RA B RB C RC D RD);
+tuple_routes!(A RA B RB C RC D RD E RE);
+tuple_routes!(A RA B RB C RC D RD E RE F RF);
+tuple_routes!(A RA B RB C RC D RD E RE F RF G RG);
+tuple_routes!(A RA B RB C RC D RD E RE F RF G RG H RH);
+tuple_routes!(A RA B RB C RC D RD E RE F RF G RG H RH I RI);
+tuple_routes!(A RA B RB C RC D RD E RE F RF G RG H RH I RI J RJ);
+tuple_routes!(A RA B RB C RC D RD E RE F RF G RG H RH I RI J RJ K RK);
+tuple_routes!(A RA B RB C RC D RD E RE F RF G RG H RH I RI J RJ K RK L RL);
 
 /// The application, as FastAPI's `FastAPI()`: register routes, middleware,
 /// state and dependencies, then [`run`](App::run) it or hand it to a
@@ -207,8 +214,8 @@ impl App {
         App::default()
     }
 
-    /// Adds a route made by `#[get]` and its siblings.
-    pub fn route<R: Route>(mut self, route: R) -> Self {
+    /// Adds a route made by `#[get]` and its siblings: `.route(read_item)`.
+    pub fn route<R: Route>(mut self, route: impl FnOnce() -> R) -> Self {
         self.root = self.root.route(route);
         self
     }
@@ -227,15 +234,21 @@ impl App {
 
     /// Adds a middleware around everything registered. The first added is
     /// the outermost (see [`middleware`](crate::middleware#ordering)).
-    pub fn middleware<M: Middleware>(mut self, middleware: M) -> Self {
-        self.layers.push(Layer::new(middleware, false));
+    pub fn middleware<M, Marker>(mut self, middleware: M) -> Self
+    where
+        M: IntoMiddleware<Marker>,
+    {
+        self.layers.push(Layer::new(middleware.into_middleware(), false));
         self
     }
 
     /// Adds a streaming-level middleware, as a pure ASGI middleware: like
     /// [`middleware`](App::middleware), and it also sees WebSocket upgrades.
-    pub fn streaming_middleware<M: Middleware>(mut self, middleware: M) -> Self {
-        self.layers.push(Layer::new(middleware, true));
+    pub fn streaming_middleware<M, Marker>(mut self, middleware: M) -> Self
+    where
+        M: IntoMiddleware<Marker>,
+    {
+        self.layers.push(Layer::new(middleware.into_middleware(), true));
         self
     }
 

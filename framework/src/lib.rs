@@ -68,7 +68,7 @@ pub mod middleware;
 pub mod prelude;
 pub mod request;
 pub mod response;
-mod routing;
+pub mod routing;
 pub mod server;
 pub mod testing;
 
@@ -84,10 +84,16 @@ pub use extract::{Form, Json, Query, State};
 pub use framework_macros::{
     delete, depends, get, head, middleware, options, patch, post, put, route,
 };
-pub use middleware::{Middleware, Next};
+pub use middleware::{IntoMiddleware, Middleware, Next};
 pub use request::Request;
 pub use response::{Html, IntoResponse, Redirect, Response};
 pub use testing::TestClient;
+
+/// The trait of a streaming body's source (see [`response::Streaming`]).
+pub use futures_core::Stream;
+
+/// Re-exported so that path and query parameters can be `uuid::Uuid` without a dependency of the app's own.
+pub use uuid;
 
 /// Re-exported so that users name one crate for status codes and headers.
 pub use http::{header, HeaderMap, HeaderValue, Method, StatusCode};

@@ -17,7 +17,6 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// What `#[get]` and its siblings know about a route, kept for routing,
 /// for messages, and for the OpenAPI document to come.
 #[derive(Debug)]
-#[doc(hidden)]
 pub struct RouteMeta {
     /// The handler's name.
     pub name: &'static str,

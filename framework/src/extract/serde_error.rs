@@ -17,6 +17,16 @@ pub(crate) fn json_errors<T: DeserializeOwned>(bytes: &[u8], error: serde_json::
         Ok(value) => value,
         Err(e) => return json_invalid(bytes, &e),
     };
+    // serde reads a struct from an array too (by position); pydantic does
+    // not, so an array given for a model is reported as pydantic does.
+    if !value.is_object() && is_struct::<T>() {
+        return ErrorDetail::new(
+            "model_attributes_type",
+            vec![Loc::from("body")],
+            "Input should be a valid dictionary or object to extract fields from",
+            value,
+        );
+    }
     match serde_path_to_error::deserialize::<_, T>(&value) {
         Ok(_) => ErrorDetail::new("value_error", vec![Loc::from("body")], format!("Value error, {error}"), Value::Null),
         Err(e) => {
@@ -148,4 +158,55 @@ pub(crate) fn urlencoded_error<T: DeserializeOwned>(bytes: &[u8], source: &'stat
         .collect();
     let input = if message.starts_with("missing field") { Value::Null } else { Value::Object(input) };
     Some(data_error(loc, input, message))
+}
+
+/// Whether `T` deserializes as a struct, learned by asking it to
+/// deserialize from a probe that only records the first request.
+fn is_struct<T: DeserializeOwned>() -> bool {
+    matches!(T::deserialize(Probe), Err(Probed::Struct))
+}
+
+struct Probe;
+
+#[derive(Debug)]
+enum Probed {
+    Struct,
+    Other,
+}
+
+impl std::fmt::Display for Probed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("probe")
+    }
+}
+
+impl std::error::Error for Probed {}
+
+impl serde::de::Error for Probed {
+    fn custom<M: std::fmt::Display>(_: M) -> Self {
+        Probed::Other
+    }
+}
+
+impl<'de> serde::Deserializer<'de> for Probe {
+    type Error = Probed;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Probed> {
+        Err(Probed::Other)
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Probed> {
+        Err(Probed::Struct)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map enum identifier ignored_any
+    }
 }

@@ -77,6 +77,37 @@ pub trait Middleware: Send + Sync + 'static {
     fn dispatch(&self, request: Request, call_next: Next<'_>) -> impl Future<Output = Response> + Send;
 }
 
+/// What `App::middleware` takes: a [`Middleware`] value (class style), or
+/// the function a `#[middleware("http")]` attribute made. The `Marker`
+/// only tells the two apart; it is inferred.
+pub trait IntoMiddleware<Marker> {
+    /// The middleware.
+    type Middleware: Middleware;
+
+    /// Makes it.
+    fn into_middleware(self) -> Self::Middleware;
+}
+
+impl<M: Middleware> IntoMiddleware<()> for M {
+    type Middleware = M;
+
+    fn into_middleware(self) -> M {
+        self
+    }
+}
+
+impl<F, M> IntoMiddleware<fn() -> M> for F
+where
+    F: FnOnce() -> M,
+    M: Middleware,
+{
+    type Middleware = M;
+
+    fn into_middleware(self) -> M {
+        self()
+    }
+}
+
 trait ErasedMiddleware: Send + Sync {
     fn call<'a>(&'a self, request: Request, next: Next<'a>) -> BoxFuture<'a, Response>;
 }
