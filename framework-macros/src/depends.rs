@@ -1,6 +1,8 @@
-//! `#[depends]`: the function stays as it is, and a braced struct of the
-//! same name (types and functions live in different namespaces) implements
-//! `Dependency`, so that `Depends<get_query>` names it.
+//! `#[depends]`: a braced struct of the function's name (types and
+//! functions live in different namespaces) implements `Dependency`, so that
+//! `Depends<get_query>` names it; a function of the same name returns it, so
+//! that `App::dependency(get_query)` takes the name as written; and the
+//! function as written is kept as `get_query::call`.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -80,16 +82,63 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let vis = function.vis.clone();
     let params = analyze(&mut function.sig, Role::Dependency, &mut diag);
     let is_async = function.sig.asyncness.is_some();
-    let stub = quote! {
+    let (output_type, returns) = output(&function.sig.output);
+    let name_text = name.to_string();
+    let p = quote!(::framework::__private);
+
+    // `name` is two things: a braced struct (types only) that `Depends<name>`
+    // and `dependencies(name)` name, and a function (values only) returning
+    // it, so that `App::dependency(name)` and `override_dependency(a, b)`
+    // take the name as written. The function as written is `name::call`.
+    let mut call_fn = function.clone();
+    call_fn.sig.ident = syn::Ident::new("call", name.span());
+    call_fn.vis = syn::parse_quote!(pub);
+    let docs = function.attrs.iter().filter(|a| a.path().is_ident("doc"));
+    let shell = quote! {
+        #(#docs)*
+        #[doc = concat!("\n\nThe dependency `", #name_text, "`, for `Depends<", #name_text, ">`; the function as written is `", #name_text, "::call`.")]
         #[allow(non_camel_case_types)]
         #vis struct #name {}
+
+        #[doc = concat!("The dependency `", #name_text, "`, for `App::dependency(", #name_text, ")` and `override_dependency`.")]
+        #[allow(dead_code)]
+        #vis fn #name() -> #name {
+            #name {}
+        }
+
+        impl #name {
+            /// The dependency function as written, callable directly (in tests, say).
+            #[allow(clippy::too_many_arguments, dead_code)]
+            #call_fn
+        }
     };
     if diag.has_errors() {
+        // A stand-in that resolves to nothing, so that one mistake gives one error.
         let errors = diag.into_compile_errors();
-        return quote!(#errors #function #stub);
+        return quote! {
+            #errors
+            #[allow(non_camel_case_types)]
+            #vis struct #name {}
+
+            #[allow(dead_code)]
+            #vis fn #name() -> #name {
+                #name {}
+            }
+
+            impl #p::Dependency for #name {
+                type Output = #output_type;
+                const NAME: &'static str = #name_text;
+
+                fn resolve<'a>(
+                    _: &'a mut #p::Request,
+                    _: &'a mut #p::ValidationError,
+                ) -> impl #p::Future<Output = #p::Result<#p::Option<#p::Resolved<#output_type>>, #p::Response>> + #p::Send + 'a {
+                    async move { #p::Ok(#p::None) }
+                }
+            }
+        };
     }
 
-    let p = quote!(::framework::__private);
     let request = quote!(*__req);
     let errors = quote!(*__errors);
     let exits = Exits {
@@ -99,25 +148,19 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let extraction = extraction(&params, &request, &errors, &exits);
     let statements = &extraction.statements;
     let arguments = &extraction.arguments;
-    let (output_type, returns) = output(&function.sig.output);
     let call = if is_async {
-        quote!(#name(#(#arguments),*).await)
+        quote!(#name::call(#(#arguments),*).await)
     } else {
-        quote!(#name(#(#arguments),*))
+        quote!(#name::call(#(#arguments),*))
     };
     let wrap = match returns {
         Returns::Plain => quote!(#p::plain),
         Returns::Fallible => quote!(#p::fallible),
         Returns::Yielding => quote!(#p::IntoResolved::into_resolved),
     };
-    let name_text = name.to_string();
 
     quote! {
-        #function
-
-        #[doc = concat!("The dependency [`", #name_text, "`](fn@", #name_text, "), for `Depends<", #name_text, ">`.")]
-        #[allow(non_camel_case_types)]
-        #vis struct #name {}
+        #shell
 
         impl #p::Dependency for #name {
             type Output = #output_type;

@@ -50,10 +50,15 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let params = analyze(&mut function.sig, Role::Middleware, &mut diag);
     let request = params.iter().filter(|p| matches!(p.kind, Kind::Request)).collect::<Vec<_>>();
     let next = params.iter().filter(|p| matches!(p.kind, Kind::Next)).collect::<Vec<_>>();
-    match request.as_slice() {
-        [_] => {}
-        [] => diag.error(&function.sig.inputs, "middleware takes the request: add `request: Request`"),
-        [_, extra, ..] => diag.error(&extra.ident, "middleware takes the request once"),
+    let borrowed = params.iter().find(|p| matches!(p.kind, Kind::RequestRef));
+    match (request.as_slice(), borrowed) {
+        ([_], _) => {}
+        ([], Some(param)) => diag.error(
+            &param.ty,
+            "middleware takes the request by value, to pass it on with `call_next(request)`: write `request: Request`",
+        ),
+        ([], None) => diag.error(&function.sig.inputs, "middleware takes the request: add `request: Request`"),
+        ([_, extra, ..], _) => diag.error(&extra.ident, "middleware takes the request once"),
     }
     match next.as_slice() {
         [_] => {}
@@ -61,14 +66,22 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         [_, extra, ..] => diag.error(&extra.ident, "middleware takes `Next` once"),
     }
     for param in &params {
-        if let Kind::Path(_) | Kind::RequestRef = param.kind {
-            diag.error(&param.ident, "middleware runs before routing: it has the request, not path parameters or `&Request`");
+        match param.kind {
+            Kind::Path(_) => diag.error(&param.ident, "middleware runs before routing: it has no path parameters"),
+            Kind::RequestRef if !request.is_empty() => {
+                diag.error(&param.ty, "middleware takes the request once, by value")
+            }
+            _ => {}
         }
     }
     let ret = match &function.sig.output {
         ReturnType::Type(_, ty) => (**ty).clone(),
         ReturnType::Default => {
-            diag.error(&function.sig, "middleware returns the response: add `-> Response`");
+            // Where `-> Response` goes: just after the parameters.
+            diag.error_at(
+                function.sig.paren_token.span.close(),
+                "middleware returns the response: add `-> Response` after the parameters",
+            );
             syn::parse_quote!(())
         }
     };
@@ -97,6 +110,8 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         quote!(#[allow(unused_variables)] let #ident = #argument;)
     });
     let block = &function.block;
+    // A return type that is no response is blamed on the type itself.
+    let respond = quote::quote_spanned!(syn::spanned::Spanned::span(&ret)=> #p::respond::<#ret>(__output));
     let attrs = function.attrs.iter().filter(|a| a.path().is_ident("doc"));
 
     // `name` stays a function that makes the middleware, so a local
@@ -128,7 +143,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
                     #[allow(unused_variables)]
                     let #next_ident = move |__request: #p::Request| __next.run(__request);
                     let __output: #ret = async move #block.await;
-                    #p::respond(__output)
+                    #respond
                 }
             }
         }

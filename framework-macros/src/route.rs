@@ -115,6 +115,14 @@ pub(crate) fn expand(method: Option<&'static str>, args: TokenStream, item: Toke
     let line = quote_spanned!(fn_span=> ::core::line!());
     let file = quote_spanned!(fn_span=> ::core::file!());
 
+    // Spanned on the return type, so that a type that is no response is
+    // blamed there.
+    let ret_span = match &function.sig.output {
+        syn::ReturnType::Type(_, ty) => syn::spanned::Spanned::span(&**ty),
+        syn::ReturnType::Default => name.span(),
+    };
+    let respond = quote_spanned!(ret_span=> #p::respond_with(__output, #status));
+
     // The user's function, moved into the route's impl under `handler`.
     let mut handler = function.clone();
     handler.sig.ident = syn::Ident::new("handler", name.span());
@@ -166,8 +174,8 @@ pub(crate) fn expand(method: Option<&'static str>, args: TokenStream, item: Toke
                     #(#route_dependencies)*
                     #statements
                     let __scope = #p::take_scope(&mut __req);
-                    let __outcome = #p::catch(#call).await;
-                    #p::finish(__outcome, #status, #p::Route::meta(&#route), __scope).await
+                    let __outcome = #p::catch(#call).await.map(|__output| #respond);
+                    #p::finish(__outcome, #p::Route::meta(&#route), __scope).await
                 }
             }
         }

@@ -127,7 +127,7 @@ pub(crate) fn analyze(sig: &mut Signature, role: Role<'_>, diag: &mut Diagnostic
 /// An explicit placement from a parameter attribute.
 enum Placement {
     None,
-    Path(Span),
+    Path,
     Body,
     Scalar { source: Source, alias: Option<String>, default: Option<Option<Expr>> },
     Depends { use_cache: bool },
@@ -143,7 +143,7 @@ fn take_placement(attrs: &mut Vec<syn::Attribute>, diag: &mut Diagnostics) -> Pl
         };
         let found = match name.as_str() {
             "path" => match &attr.meta {
-                Meta::Path(_) => Placement::Path(attr.span()),
+                Meta::Path(_) => Placement::Path,
                 other => {
                     diag.error(other, "`#[path]` takes no arguments");
                     continue;
@@ -267,7 +267,7 @@ fn classify(ident: &Ident, ty: &Type, placement: Placement, role: Role<'_>, diag
     let segment_name = segment.as_ref().map(|(i, _)| i.as_str());
 
     match placement {
-        Placement::Path(span) => {
+        Placement::Path => {
             return match path_index {
                 Some(index) => Some(Kind::Path(index)),
                 None => {
@@ -275,7 +275,7 @@ fn classify(ident: &Ident, ty: &Type, placement: Placement, role: Role<'_>, diag
                         Role::Route(..) => format!("`{name}` is not in the path template; add `{{{name}}}` to the path"),
                         _ => "only a route has path parameters".to_owned(),
                     };
-                    diag.error_at(span, msg);
+                    diag.error(ident, msg);
                     None
                 }
             };

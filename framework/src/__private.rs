@@ -262,30 +262,32 @@ where
     }
 }
 
-/// Makes the response of a handler's outcome, runs its function-scoped
-/// cleanups, and hands the rest of its scope to the response.
-pub async fn finish<O: IntoResponse>(
-    outcome: Result<O, Box<dyn Any + Send>>,
-    status: Option<u16>,
+/// A handler's output as a response; `status` (`status_code = N`) is the
+/// status of a success.
+pub fn respond_with<O: IntoResponse>(output: O, status: Option<u16>) -> Response {
+    match status.and_then(|s| http::StatusCode::from_u16(s).ok()) {
+        Some(status) => output.into_response_with(status),
+        None => output.into_response(),
+    }
+}
+
+/// Makes the response of a handler's outcome (a panic is a 500), runs its
+/// function-scoped cleanups, and hands the rest of its scope to the response.
+pub async fn finish(
+    outcome: Result<Response, Box<dyn Any + Send>>,
     meta: &'static RouteMeta,
     scope: HandlerScope,
 ) -> Response {
-    let mut response = match outcome {
-        Ok(output) => match status.and_then(|s| http::StatusCode::from_u16(s).ok()) {
-            Some(status) => output.into_response_with(status),
-            None => output.into_response(),
-        },
-        Err(panic) => {
-            tracing::error!(
-                "{} {}: handler `{}` panicked: {}",
-                meta.methods.first().copied().unwrap_or("-"),
-                meta.template,
-                meta.name,
-                panic_message(&*panic)
-            );
-            crate::response::internal_server_error()
-        }
-    };
+    let mut response = outcome.unwrap_or_else(|panic| {
+        tracing::error!(
+            "{} {}: handler `{}` panicked: {}",
+            meta.methods.first().copied().unwrap_or("-"),
+            meta.template,
+            meta.name,
+            panic_message(&*panic)
+        );
+        crate::response::internal_server_error()
+    });
     if let Some(after_handler) = scope.after_handler {
         after_handler.run_cleanups_now().await;
     }
@@ -296,4 +298,23 @@ pub async fn finish<O: IntoResponse>(
 /// Turns what a middleware function returned into its response.
 pub fn respond<O: IntoResponse>(output: O) -> Response {
     output.into_response()
+}
+
+/// A built app that requests are sent through in-process: middleware,
+/// routing, extraction, dependencies and handler, with no socket and no
+/// waiting for background tasks. The dispatch path alone, for the
+/// in-process benchmark (`bench-inprocess`); tests use `TestClient`.
+#[derive(Clone)]
+pub struct Dispatch(std::sync::Arc<crate::app::AppInner>);
+
+impl Dispatch {
+    /// Builds the app.
+    pub fn new(app: crate::App) -> Self {
+        Dispatch(app.build())
+    }
+
+    /// Sends one request through the app.
+    pub async fn call(&self, request: http::Request<crate::Body>) -> Response {
+        self.0.handle(request, None).await
+    }
 }

@@ -1,0 +1,8 @@
+use framework::prelude::*;
+
+#[get("/")]
+async fn root(q: &str) -> String {
+    q.to_owned()
+}
+
+fn main() {}

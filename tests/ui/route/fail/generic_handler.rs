@@ -1,0 +1,8 @@
+use framework::prelude::*;
+
+#[get("/")]
+async fn root<T: Default>() -> &'static str {
+    "x"
+}
+
+fn main() {}

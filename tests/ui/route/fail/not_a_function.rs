@@ -1,0 +1,6 @@
+use framework::prelude::*;
+
+#[get("/")]
+struct NotAHandler;
+
+fn main() {}

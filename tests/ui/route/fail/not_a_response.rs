@@ -1,0 +1,8 @@
+use framework::prelude::*;
+
+#[get("/")]
+async fn root() -> u32 {
+    1
+}
+
+fn main() {}

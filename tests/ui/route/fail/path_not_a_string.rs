@@ -1,0 +1,8 @@
+use framework::prelude::*;
+
+#[get(items)]
+async fn root() -> &'static str {
+    "x"
+}
+
+fn main() {}
