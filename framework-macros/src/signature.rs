@@ -3,7 +3,6 @@
 //! FastAPI's rules, with the span to blame when it cannot be placed.
 
 use proc_macro2::Span;
-use syn::spanned::Spanned;
 use syn::{Expr, FnArg, GenericArgument, Ident, Meta, PathArguments, Signature, Type};
 
 use crate::diag::Diagnostics;

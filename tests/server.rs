@@ -1,0 +1,229 @@
+//! The server over real sockets: HTTP/1.1 keep-alive, HTTP/2, limits,
+//! timeouts, panics, and graceful shutdown.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use framework::prelude::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{oneshot, Mutex};
+
+#[get("/")]
+async fn root() -> &'static str {
+    "hello"
+}
+
+#[get("/panic")]
+async fn panics() -> &'static str {
+    panic!("boom")
+}
+
+#[post("/upload")]
+async fn upload(body: Bytes) -> String {
+    body.len().to_string()
+}
+
+/// Parks the request until the test lets it go.
+struct Gate(Mutex<Option<oneshot::Receiver<()>>>);
+
+#[get("/slow")]
+async fn slow(gate: State<Gate>) -> &'static str {
+    let receiver = gate.0.lock().await.take();
+    if let Some(receiver) = receiver {
+        let _ = receiver.await;
+    }
+    "finished"
+}
+
+struct Running {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    done: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    async fn stop(mut self) -> std::io::Result<()> {
+        let _ = self.stop.take().unwrap().send(());
+        self.done.await.unwrap()
+    }
+}
+
+async fn start(app: App) -> Running {
+    let server = app.bind("127.0.0.1:0").await.unwrap();
+    let addr = server.local_addr().unwrap();
+    assert_ne!(addr.port(), 0, "port 0 picks a real port");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let done = tokio::spawn(server.run_until(async {
+        let _ = stopped.await;
+    }));
+    Running { addr, stop: Some(stop), done }
+}
+
+fn app() -> App {
+    App::new()
+        .routes((root, panics, upload))
+        .config(|c| {
+            c.body_limit = 1024;
+            c.access_log = false;
+        })
+}
+
+/// Reads one HTTP/1.1 response with a `content-length` body.
+async fn read_response(stream: &mut TcpStream) -> (String, String) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(end) = find(&buf, b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_string();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse().unwrap()))
+                .unwrap_or(0);
+            while buf.len() < end + 4 + length {
+                let n = stream.read(&mut chunk).await.unwrap();
+                assert!(n > 0, "connection closed mid-body");
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let body = String::from_utf8_lossy(&buf[end + 4..end + 4 + length]).to_string();
+            return (head, body);
+        }
+        let n = stream.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "connection closed before a response: {}", String::from_utf8_lossy(&buf));
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[tokio::test]
+async fn http1_keeps_the_connection_alive_across_requests() {
+    let server = start(app()).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    for _ in 0..3 {
+        stream.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+        let (head, body) = read_response(&mut stream).await;
+        assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+        assert!(head.to_ascii_lowercase().contains("content-type: text/plain; charset=utf-8"), "{head}");
+        assert_eq!(body, "hello");
+    }
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn http2_with_prior_knowledge_is_served_on_the_same_port() {
+    use http_body_util::BodyExt;
+    let server = start(app()).await;
+    let stream = TcpStream::connect(server.addr).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+    let request = http::Request::get(format!("http://{}/", server.addr))
+        .body(http_body_util::Empty::<Bytes>::new())
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.version(), http::Version::HTTP_2);
+    assert_eq!(response.status(), 200);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], b"hello");
+    drop(sender);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_panic_is_a_500_and_the_connection_keeps_serving() {
+    let server = start(app()).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(b"GET /panic HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+    let (head, body) = read_response(&mut stream).await;
+    assert!(head.starts_with("HTTP/1.1 500"), "{head}");
+    assert_eq!(body, "Internal Server Error");
+    stream.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+    assert_eq!(read_response(&mut stream).await.1, "hello");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_413_and_huge_heads_431() {
+    let server = start(app()).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    let body = vec![b'x'; 2000];
+    let head = format!("POST /upload HTTP/1.1\r\nhost: x\r\ncontent-length: {}\r\n\r\n", body.len());
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body).await.unwrap();
+    let (head, body) = read_response(&mut stream).await;
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+    assert_eq!(body, r#"{"detail":"Request Entity Too Large"}"#);
+
+    // A chunked body with no length is cut off at the limit too.
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    let chunk = format!("{:x}\r\n{}\r\n", 600, "y".repeat(600));
+    let request = format!("POST /upload HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n{chunk}{chunk}0\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let (head, _) = read_response(&mut stream).await;
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    let huge = format!("GET / HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n", "a".repeat(100 * 1024));
+    let _ = stream.write_all(huge.as_bytes()).await;
+    let (head, _) = read_response(&mut stream).await;
+    assert!(head.starts_with("HTTP/1.1 431"), "{head}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_client_that_sends_headers_too_slowly_is_dropped() {
+    let app = app().config(|c| c.keep_alive_timeout = Duration::from_millis(200));
+    let server = start(app).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n").await.unwrap();
+    // The server closes the connection; the bound here only stops a broken
+    // server from hanging the test.
+    let mut buf = [0u8; 1024];
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await;
+    match read {
+        Ok(Ok(n)) => {
+            let text = String::from_utf8_lossy(&buf[..n]);
+            assert!(n == 0 || text.starts_with("HTTP/1.1 408"), "{text}");
+        }
+        Ok(Err(_)) => {}
+        Err(_) => panic!("the server kept a slow client's connection open"),
+    }
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_lets_requests_in_flight_finish() {
+    let (release, parked) = oneshot::channel();
+    let app = app().route(slow).state(Gate(Mutex::new(Some(parked))));
+    let server = start(app).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+    // Make sure the request is in flight before shutting down.
+    tokio::task::yield_now().await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let Running { addr, stop, done } = server;
+    let _ = stop.unwrap().send(());
+    // New connections are refused once the server stopped accepting.
+    let mut refused = false;
+    for _ in 0..100 {
+        if TcpStream::connect(addr).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(refused, "the listener is still open after shutdown began");
+    assert!(!done.is_finished(), "shutdown did not wait for the request in flight");
+    release.send(()).unwrap();
+    let (head, body) = read_response(&mut stream).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_eq!(body, "finished");
+    done.await.unwrap().unwrap();
+}
