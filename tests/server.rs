@@ -227,3 +227,61 @@ async fn shutdown_lets_requests_in_flight_finish() {
     assert_eq!(body, "finished");
     done.await.unwrap().unwrap();
 }
+
+/// The `hello` example, which `cargo test` builds beside the tests.
+fn hello_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    dir.join("examples").join(format!("hello{}", std::env::consts::EXE_SUFFIX))
+}
+
+async fn run_until_signal(signal: &str) {
+    use std::process::Stdio;
+    use tokio::io::AsyncBufReadExt;
+    let binary = hello_binary();
+    assert!(binary.exists(), "{} is missing: cargo test builds the examples", binary.display());
+    let mut child = tokio::process::Command::new(&binary)
+        .args(["--port", "0", "--no-access-log"])
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next_line().await.unwrap().expect("the server exited before listening");
+        // uvicorn's wording: "Running on http://127.0.0.1:PORT (Press CTRL+C to quit)".
+        if let Some(rest) = line.split("Running on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    stream.write_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").await.unwrap();
+    let (head, body) = read_response(&mut stream).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_eq!(body, r#"{"message":"Hello World"}"#);
+
+    let pid = child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill").args([signal, &pid]).status().unwrap();
+    assert!(killed.success());
+    let mut rest = Vec::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        rest.push(line);
+    }
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "exit status {status:?}; output: {rest:?}");
+    assert!(rest.iter().any(|l| l.contains("Finished server process")), "{rest:?}");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_stops_the_server_gracefully_with_exit_code_0() {
+    run_until_signal("-TERM").await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn ctrl_c_stops_the_server_gracefully_with_exit_code_0() {
+    run_until_signal("-INT").await;
+}
