@@ -54,6 +54,10 @@
 //! request, last to see the response. Starlette does the reverse; see
 //! [`middleware`] for the diagram.
 #![forbid(unsafe_code)]
+// `Response` is the error of the early-answer paths (a dependency that
+// refuses, a missing state); boxing it would add an allocation there and
+// win nothing on the path every request takes.
+#![allow(clippy::result_large_err)]
 
 extern crate self as framework;
 
@@ -97,3 +101,8 @@ pub use uuid;
 
 /// Re-exported so that users name one crate for status codes and headers.
 pub use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+
+/// The README's examples compile and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -90,7 +90,7 @@ impl Endpoint for WithDependencies {
         Box::pin(async move {
             let mut errors = std::mem::take(&mut request.scope.errors);
             for dependency in &self.dependencies {
-                if let Err(response) = dependency.resolve_erased(&mut request, &mut errors).await {
+                if let Err(response) = dependency.resolve_erased(&mut request, &mut errors, true).await {
                     return response;
                 }
             }
@@ -124,6 +124,8 @@ pub(crate) struct Table {
 }
 
 /// What routing decided for a request.
+// The answer is the rare case but a response is large; it is moved once.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Routed<'a> {
     /// Send it to this endpoint; `head` means answer a `HEAD` with a `GET`
     /// route and strip the body.

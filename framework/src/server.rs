@@ -38,11 +38,21 @@ impl App {
     ///
     /// Also understands `--no-access-log` and `--log-level LEVEL`, and logs
     /// to the terminal unless the program set up `tracing` itself.
+    ///
+    /// And uvicorn's proxy flags, which override the app's
+    /// [`Config::proxy_headers`](crate::app::Config::proxy_headers) when
+    /// given: `--proxy-headers` / `--no-proxy-headers`, and
+    /// `--forwarded-allow-ips LIST` (or the `FORWARDED_ALLOW_IPS`
+    /// variable), the comma-separated addresses, networks or `*` trusted to
+    /// send `X-Forwarded-For` and `X-Forwarded-Proto`.
     pub async fn run(self) -> std::io::Result<()> {
         let options = Options::from_env(std::env::args().skip(1), |name| std::env::var(name).ok())
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         init_logging(&options.log_level);
-        let app = self.config(|c| c.access_log &= options.access_log);
+        let app = self.config(|c| {
+            c.access_log &= options.access_log;
+            options.apply_proxy_headers(&mut c.proxy_headers);
+        });
         let server = app.bind((options.host.as_str(), options.port)).await?;
         server.run().await
     }
@@ -68,6 +78,10 @@ struct Options {
     port: u16,
     access_log: bool,
     log_level: String,
+    /// `--proxy-headers` / `--no-proxy-headers`, when given.
+    proxy_headers: Option<bool>,
+    /// `--forwarded-allow-ips` or `FORWARDED_ALLOW_IPS`, when given.
+    forwarded_allow_ips: Option<String>,
 }
 
 impl Options {
@@ -83,6 +97,8 @@ impl Options {
             },
             access_log: true,
             log_level: "info".into(),
+            proxy_headers: None,
+            forwarded_allow_ips: env("FORWARDED_ALLOW_IPS"),
         };
         while let Some(arg) = args.next() {
             let (flag, inline) = match arg.split_once('=') {
@@ -103,10 +119,26 @@ impl Options {
                 }
                 "--log-level" => options.log_level = value("--log-level")?,
                 "--no-access-log" => options.access_log = false,
+                "--proxy-headers" => options.proxy_headers = Some(true),
+                "--no-proxy-headers" => options.proxy_headers = Some(false),
+                "--forwarded-allow-ips" => {
+                    options.forwarded_allow_ips = Some(value("--forwarded-allow-ips")?);
+                }
                 _ => {}
             }
         }
         Ok(options)
+    }
+
+    fn apply_proxy_headers(&self, proxy_headers: &mut crate::middleware::ProxyHeaders) {
+        let mut changed = proxy_headers.clone();
+        if let Some(enabled) = self.proxy_headers {
+            changed = changed.enabled(enabled);
+        }
+        if let Some(hosts) = &self.forwarded_allow_ips {
+            changed = changed.trust(hosts);
+        }
+        *proxy_headers = changed;
     }
 }
 
@@ -276,7 +308,8 @@ mod tests {
 
     #[test]
     fn options_come_from_flags_then_environment_then_defaults() {
-        let cases: &[(&[&str], &[(&str, &str)], &str, u16)] = &[
+        type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str, u16);
+        let cases: &[Case<'_>] = &[
             (&[], &[], "127.0.0.1", 8000),
             (&[], &[("HOST", "0.0.0.0"), ("PORT", "9000")], "0.0.0.0", 9000),
             (&["--port", "7000"], &[("PORT", "9000")], "127.0.0.1", 7000),
@@ -293,6 +326,35 @@ mod tests {
         assert!(parse(&["--port", "http"], &[]).is_err());
         assert!(parse(&[], &[("PORT", "70000")]).is_err());
         assert!(parse(&["--port"], &[]).is_err());
+    }
+
+    #[test]
+    fn proxy_flags_override_the_app_as_uvicorn_reads_them() {
+        use crate::middleware::ProxyHeaders;
+        let default = ProxyHeaders::new();
+        let cases: &[(&[&str], &[(&str, &str)], ProxyHeaders)] = &[
+            (&[], &[], default.clone()),
+            (&["--no-proxy-headers"], &[], default.clone().enabled(false)),
+            (&["--no-proxy-headers", "--proxy-headers"], &[], default.clone()),
+            (&["--forwarded-allow-ips", "10.0.0.0/8"], &[], default.clone().trust("10.0.0.0/8")),
+            (&["--forwarded-allow-ips=*"], &[], default.clone().trust("*")),
+            (&[], &[("FORWARDED_ALLOW_IPS", "10.1.2.3")], default.clone().trust("10.1.2.3")),
+            (
+                &["--forwarded-allow-ips", "192.168.0.1"],
+                &[("FORWARDED_ALLOW_IPS", "10.1.2.3")],
+                default.clone().trust("192.168.0.1"),
+            ),
+        ];
+        for (args, env, expected) in cases {
+            let mut proxy_headers = ProxyHeaders::new();
+            parse(args, env).unwrap().apply_proxy_headers(&mut proxy_headers);
+            assert_eq!(proxy_headers, *expected, "{args:?} {env:?}");
+        }
+        // Flags not given leave what the app set in code.
+        let mut set_in_code = ProxyHeaders::disabled().trust("10.0.0.1");
+        parse(&[], &[]).unwrap().apply_proxy_headers(&mut set_in_code);
+        assert_eq!(set_in_code, ProxyHeaders::disabled().trust("10.0.0.1"));
+        assert!(parse(&["--forwarded-allow-ips"], &[]).is_err());
     }
 
     #[test]

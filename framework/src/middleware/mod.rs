@@ -37,6 +37,28 @@
 //! inside a layer becomes a 500 that the layers outside it see as an
 //! ordinary response.
 
+pub mod api_key;
+pub mod cors;
+pub mod gzip;
+pub mod https_redirect;
+pub mod proxy_headers;
+pub mod rate_limit;
+pub mod request_id;
+pub mod timing;
+pub mod trusted_host;
+
+pub use api_key::ApiKeyMiddleware;
+pub use cors::{CorsBuilder, CorsError, CorsMiddleware};
+pub use gzip::GZipMiddleware;
+pub use https_redirect::HttpsRedirectMiddleware;
+pub use proxy_headers::ProxyHeaders;
+#[cfg(feature = "redis")]
+pub use rate_limit::RedisStore;
+pub use rate_limit::{MemoryStore, RateLimitMiddleware, RateLimitStore, StoreFailure};
+pub use request_id::RequestIdMiddleware;
+pub use timing::TimingMiddleware;
+pub use trusted_host::{TrustedHostBuilder, TrustedHostError, TrustedHostMiddleware};
+
 use std::future::Future;
 use std::pin::Pin;
 
@@ -142,7 +164,9 @@ impl Layer {
 
 fn short_type_name(name: &'static str) -> &'static str {
     let base = name.split('<').next().unwrap_or(name);
-    base.rsplit("::").next().unwrap_or(base)
+    let base = base.rsplit("::").next().unwrap_or(base);
+    // `#[middleware("http")] async fn timing` is the type `__middleware_timing`.
+    base.strip_prefix("__middleware_").unwrap_or(base)
 }
 
 /// The rest of the chain after the current middleware: a cursor into the
@@ -184,8 +208,8 @@ impl<'a> Next<'a> {
     ///
     /// A panic anywhere inside becomes a 500 response here, so this layer
     /// (and those around it) still see a response and can add headers to it.
-    pub fn run(self, request: Request) -> impl Future<Output = Response> + Send + 'a {
-        async move {
+    pub async fn run(self, request: Request) -> Response {
+        {
             let mut layers = self.layers;
             if self.websocket {
                 while layers.first().is_some_and(|layer| !layer.streaming) {
@@ -193,10 +217,18 @@ impl<'a> Next<'a> {
                 }
             }
             let Some((layer, rest)) = layers.split_first() else {
-                return match self.target {
-                    Target::App(app) => app.route(request).await,
-                    Target::Endpoint(endpoint) => endpoint.call(request).await,
+                // A panic past the last layer (in a dependency, say) is a
+                // 500 here, so that the innermost layer sees it too.
+                let inner = async move {
+                    match self.target {
+                        Target::App(app) => app.route(request).await,
+                        Target::Endpoint(endpoint) => endpoint.call(request).await,
+                    }
                 };
+                return catch_unwind(inner).await.unwrap_or_else(|panic| {
+                    tracing::error!("request handling panicked: {}", panic_message(&*panic));
+                    internal_server_error()
+                });
             };
             let next = Next {
                 layers: rest,
