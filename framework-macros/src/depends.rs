@@ -22,9 +22,19 @@ fn cleanup_after_handler(args: TokenStream, diag: &mut Diagnostics) -> bool {
         return false;
     }
     let parser = |input: syn::parse::ParseStream<'_>| -> syn::Result<bool> {
-        input.parse::<kw::scope>().map_err(|e| {
-            syn::Error::new(e.span(), "unknown argument; expected `scope = \"function\"` or `scope = \"request\"`")
-        })?;
+        if !input.peek(kw::scope) {
+            let message = match input.fork().parse::<syn::Ident>() {
+                Ok(ident) if ident == "use_cache" => "`use_cache` goes on a use of the dependency: \
+                     `#[depends(use_cache = false)] q: Depends<get_query>`"
+                    .to_owned(),
+                Ok(ident) => format!(
+                    "unknown argument `{ident}`; expected `scope = \"function\"` or `scope = \"request\"`"
+                ),
+                Err(_) => "expected `scope = \"function\"` or `scope = \"request\"`".to_owned(),
+            };
+            return Err(input.error(message));
+        }
+        input.parse::<kw::scope>()?;
         input.parse::<syn::Token![=]>()?;
         let lit: syn::LitStr = input.parse()?;
         match lit.value().as_str() {
@@ -81,6 +91,15 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let name = function.sig.ident.clone();
     let vis = function.vis.clone();
     let params = analyze(&mut function.sig, Role::Dependency, &mut diag);
+    // A dependency on itself is caught here; a longer cycle is a compile
+    // error too (E0733: its future would be infinitely large).
+    for param in &params {
+        if let crate::signature::Kind::Depends { dependency, .. } = &param.kind {
+            if last_segment(dependency).is_some_and(|(ident, _)| *ident == name) {
+                diag.error(dependency, format!("`{name}` depends on itself: a dependency cannot take `Depends<{name}>`"));
+            }
+        }
+    }
     let is_async = function.sig.asyncness.is_some();
     let (output_type, returns) = output(&function.sig.output);
     let name_text = name.to_string();

@@ -227,7 +227,8 @@ fn depends_options(attr: &syn::Attribute, diag: &mut Diagnostics) -> Option<bool
             use_cache = lit.value;
             Ok(())
         } else {
-            Err(meta.error("unknown option; expected `use_cache = false`"))
+            let name = meta.path.get_ident().map_or_else(String::new, |i| format!(" `{i}`"));
+            Err(meta.error(format!("unknown option{name}; expected `use_cache = false`")))
         }
     });
     match result {

@@ -36,6 +36,10 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// Whether to log a line per request (default on; `--no-access-log`).
     pub access_log: bool,
+    /// Whether and from which proxies to believe `X-Forwarded-For` and
+    /// `X-Forwarded-Proto` (default on, trusting `127.0.0.1` and `::1`, as
+    /// uvicorn; `--no-proxy-headers`, `--forwarded-allow-ips`).
+    pub proxy_headers: crate::middleware::ProxyHeaders,
 }
 
 impl Default for Config {
@@ -46,18 +50,23 @@ impl Default for Config {
             keep_alive_timeout: Duration::from_secs(5),
             shutdown_timeout: Duration::from_secs(30),
             access_log: true,
+            proxy_headers: crate::middleware::ProxyHeaders::new(),
         }
     }
 }
 
-/// A route waiting for the app to be built, already wrapped in what its
-/// routers attached to it.
+/// A route waiting for the app to be built, with what its routers attached
+/// to it, outermost router first. The app wraps it once built: every
+/// dependency (app's, then each router's) resolves inside every router's
+/// middleware, right before the route.
 struct Pending {
     path: String,
     template: String,
     methods: &'static [&'static str],
     origin: String,
     endpoint: Box<dyn Endpoint>,
+    dependencies: Vec<Arc<dyn ErasedDependency>>,
+    layers: Vec<Arc<[Layer]>>,
 }
 
 type Handler = Box<dyn Fn(Error) -> Result<Response, Error> + Send + Sync>;
@@ -103,6 +112,8 @@ impl Router {
             methods: meta.methods,
             origin: format!("{} in {}:{}", meta.name, meta.file, meta.line),
             endpoint: Box::new(RouteEndpoint(route)),
+            dependencies: Vec::new(),
+            layers: Vec::new(),
         });
         self
     }
@@ -122,8 +133,8 @@ impl Router {
     }
 
     /// Resolves `D` before each of this router's routes, for its effect
-    /// (FastAPI's `APIRouter(dependencies=[Depends(d)])`).
-    pub fn dependency<D: Dependency>(mut self, _dependency: D) -> Self {
+    /// (FastAPI's `APIRouter(dependencies=[Depends(d)])`): `.dependency(verify_key)`.
+    pub fn dependency<D: Dependency>(mut self, _dependency: impl FnOnce() -> D) -> Self {
         self.dependencies.push(Arc::new(Erased::<D>::new()));
         self
     }
@@ -142,17 +153,10 @@ impl Router {
         self.routes
             .into_iter()
             .map(|mut pending| {
-                if !dependencies.is_empty() {
-                    pending.endpoint = Box::new(WithDependencies {
-                        dependencies: dependencies.clone(),
-                        inner: pending.endpoint,
-                    });
-                }
+                // This router is outside the routers it included.
+                pending.dependencies.splice(0..0, dependencies.iter().cloned());
                 if let Some(layers) = &shared_layers {
-                    pending.endpoint = Box::new(Layered {
-                        layers: layers.clone(),
-                        inner: pending.endpoint,
-                    });
+                    pending.layers.insert(0, layers.clone());
                 }
                 pending.path.insert_str(0, &prefix);
                 pending.template.insert_str(0, &prefix);
@@ -253,8 +257,8 @@ impl App {
     }
 
     /// Resolves `D` before every route, for its effect (FastAPI's
-    /// `FastAPI(dependencies=[Depends(d)])`).
-    pub fn dependency<D: Dependency>(mut self, dependency: D) -> Self {
+    /// `FastAPI(dependencies=[Depends(d)])`): `.dependency(verify_token)`.
+    pub fn dependency<D: Dependency>(mut self, dependency: impl FnOnce() -> D) -> Self {
         self.root = self.root.dependency(dependency);
         self
     }
@@ -266,8 +270,9 @@ impl App {
     }
 
     /// Replaces dependency `D` by `with` everywhere, as FastAPI's
-    /// `app.dependency_overrides[d] = with`, for tests.
-    pub fn override_dependency<D, W>(mut self, _dependency: D, _with: W) -> Self
+    /// `app.dependency_overrides[d] = with`, for tests:
+    /// `.override_dependency(get_db, fake_db)`.
+    pub fn override_dependency<D, W>(mut self, _dependency: impl FnOnce() -> D, _with: impl FnOnce() -> W) -> Self
     where
         D: Dependency,
         W: Dependency<Output = D::Output>,
@@ -303,20 +308,22 @@ impl App {
     }
 
     pub(crate) fn build(self) -> Arc<AppInner> {
-        let mut root = self.root;
-        // App-level dependencies run before each route, inside the routers'
-        // middleware like the routers' own.
-        let app_dependencies = std::mem::take(&mut root.dependencies);
         let mut table = Table::default();
-        for pending in root.into_pending() {
-            let endpoint: Arc<dyn Endpoint> = if app_dependencies.is_empty() {
-                Arc::from(pending.endpoint)
-            } else {
-                Arc::new(WithDependencies {
-                    dependencies: app_dependencies.clone(),
-                    inner: pending.endpoint,
-                })
-            };
+        // The root router's dependencies are the app's. Every dependency
+        // (app's first) resolves inside every router's middleware, right
+        // before the route, as FastAPI resolves them all after all middleware.
+        for pending in self.root.into_pending() {
+            let mut endpoint = pending.endpoint;
+            if !pending.dependencies.is_empty() {
+                endpoint = Box::new(WithDependencies {
+                    dependencies: pending.dependencies,
+                    inner: endpoint,
+                });
+            }
+            for layers in pending.layers.into_iter().rev() {
+                endpoint = Box::new(Layered { layers, inner: endpoint });
+            }
+            let endpoint: Arc<dyn Endpoint> = Arc::from(endpoint);
             for method in pending.methods {
                 let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET);
                 table.insert(
@@ -371,7 +378,9 @@ impl AppInner {
         request: http::Request<Body>,
         client: Option<std::net::SocketAddr>,
     ) -> Response {
-        let request = Request::new(request, client, self.clone());
+        let mut request = Request::new(request, client, self.clone());
+        // Before the onion, so that every middleware sees the real client.
+        self.config.proxy_headers.apply(&mut request);
         Next::app(self, &request).run(request).await
     }
 

@@ -185,6 +185,7 @@ pub(crate) trait ErasedDependency: Send + Sync {
         &'a self,
         request: &'a mut Request,
         errors: &'a mut ValidationError,
+        use_cache: bool,
     ) -> BoxFuture<'a, Result<Option<ErasedValue>, Response>>;
 }
 
@@ -223,9 +224,10 @@ impl<D: Dependency> ErasedDependency for Erased<D> {
         &'a self,
         request: &'a mut Request,
         errors: &'a mut ValidationError,
+        use_cache: bool,
     ) -> BoxFuture<'a, Result<Option<ErasedValue>, Response>> {
         Box::pin(async move {
-            Ok(resolve::<D>(request, errors, true)
+            Ok(resolve::<D>(request, errors, use_cache)
                 .await?
                 .map(|d| d.value as ErasedValue))
         })
@@ -258,7 +260,7 @@ pub(crate) async fn resolve<D: Dependency>(
     };
     let value = match overridden {
         None => run::<D>(request, errors).await?,
-        Some(with) => match with.resolve_erased(request, errors).await? {
+        Some(with) => match with.resolve_erased(request, errors, use_cache).await? {
             None => None,
             Some(erased) => match erased.downcast::<D::Output>() {
                 Ok(value) => Some(value),

@@ -1,0 +1,10 @@
+use framework::prelude::*;
+
+#[depends]
+struct CommonQueryParams {
+    q: Option<String>,
+}
+
+fn main() {
+    let _ = App::new();
+}

@@ -1,0 +1,10 @@
+use framework::prelude::*;
+
+#[depends(use_cache = false)]
+async fn get_query(q: Option<String>) -> Option<String> {
+    q
+}
+
+fn main() {
+    let _ = App::new().dependency(get_query);
+}

@@ -1,0 +1,10 @@
+use framework::prelude::*;
+
+#[middleware("http")]
+async fn timing(request: Request, call_next: Next) {
+    call_next(request).await;
+}
+
+fn main() {
+    let _ = App::new().middleware(timing);
+}
