@@ -56,7 +56,9 @@ pub fn route(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// Makes a function a dependency, injected with `Depends<name>`, as
-/// FastAPI's `Depends(name)`. The function stays callable as it was.
+/// FastAPI's `Depends(name)`. `name` becomes the dependency (a type for
+/// `Depends<name>`, and a function for `App::dependency(name)`); the
+/// function as written stays callable as `name::call(…)`.
 ///
 /// `#[depends(scope = "function")]` runs its cleanup (see `Yield`) right
 /// after the handler instead of after the response is sent.

@@ -82,8 +82,8 @@ pub(crate) fn expand(method: Option<&'static str>, args: TokenStream, item: Toke
     let request = quote!(__req);
     let errors = quote!(__errors);
     let exits = Exits {
-        fail: |response| quote!(return #response),
-        invalid: quote!(return #p::invalid(__errors)),
+        fail: |response| quote!(return ::framework::__private::early(#response, &mut __req)),
+        invalid: quote!(return #p::early(#p::invalid(__errors), &mut __req)),
     };
     let extraction = extraction(&params, &request, &errors, &exits);
     let statements = &extraction.statements;
@@ -92,7 +92,7 @@ pub(crate) fn expand(method: Option<&'static str>, args: TokenStream, item: Toke
     let route_dependencies = args.dependencies.iter().map(|dependency| {
         quote! {
             if let #p::Err(__response) = #p::depends::<#dependency>(&mut __req, &mut __errors, true).await {
-                return __response;
+                return #p::early(__response, &mut __req);
             }
         }
     });

@@ -221,6 +221,16 @@ pub fn take_errors(request: &mut Request) -> ValidationError {
     std::mem::take(&mut request.scope.errors)
 }
 
+/// An answer given before the handler ran (a refusing dependency, bad
+/// input): the work already registered (cleanups, tasks) still waits for
+/// the response to be sent, as it would after a handler.
+pub fn early(mut response: Response, request: &mut Request) -> Response {
+    let (after_response, after_handler) = request.take_scope();
+    response.attach_scope(after_handler);
+    response.attach_scope(after_response);
+    response
+}
+
 /// The 422 listing every bad input.
 pub fn invalid(errors: ValidationError) -> Response {
     errors.into_response()

@@ -91,7 +91,7 @@ impl Endpoint for WithDependencies {
             let mut errors = std::mem::take(&mut request.scope.errors);
             for dependency in &self.dependencies {
                 if let Err(response) = dependency.resolve_erased(&mut request, &mut errors, true).await {
-                    return response;
+                    return crate::__private::early(response, &mut request);
                 }
             }
             request.scope.errors = errors;
