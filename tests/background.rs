@@ -379,3 +379,52 @@ async fn test_client_waits_for_the_tasks_before_returning() {
     assert_eq!(response.status(), 202);
     assert_eq!(events.all(), ["written"]);
 }
+
+// ---------------------------------------------------------------------------
+// Each failure is logged with its cause and the request id
+// ---------------------------------------------------------------------------
+
+/// Collects formatted log lines.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[middleware("http")]
+async fn tag_request(mut request: Request, call_next: Next) -> Response {
+    let id = framework::request::RequestId(Arc::from("req-42"));
+    request.state_mut().insert(id);
+    call_next(request).await
+}
+
+#[tokio::test]
+async fn each_failing_task_is_logged_with_its_cause_and_the_request_id() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    // The test runtime is single-threaded, so the thread's default
+    // subscriber sees the task runner's events.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let events = Events::default();
+    let client = TestClient::new(App::new().state(events.clone()).middleware(tag_request).route(failing_tasks));
+    assert_eq!(client.get("/failing-tasks").send().await.status(), 200);
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let failures: Vec<&str> = log.lines().filter(|l| l.contains("background task failed")).collect();
+    assert_eq!(failures.len(), 4, "{log}");
+    for (line, cause) in failures.iter().zip(["disk full", "task panicked", "blocking failure", "blocking task panicked"]) {
+        assert!(line.contains(cause), "{line}");
+        assert!(line.contains("req-42"), "{line}");
+    }
+}
