@@ -227,11 +227,17 @@ async fn serve_one(
 ) -> http::Response<Outgoing> {
     let access = (app.config.access_log && tracing::enabled!(tracing::Level::INFO))
         .then(|| (request.method().clone(), request.uri().clone(), std::time::Instant::now()));
+    // The client as uvicorn logs it: the one a trusted proxy forwarded for.
+    let proxy = &app.config.proxy_headers;
+    let client = match access {
+        Some(_) => proxy.resolve(Some(peer), request.headers()).0.unwrap_or(peer),
+        None => peer,
+    };
     let request = request.map(Body::incoming);
     let response = app.handle(request, Some(peer)).await;
     if let Some((method, uri, start)) = access {
         tracing::info!(
-            "{peer} - \"{method} {uri}\" {} {:.1}ms",
+            "{client} - \"{method} {uri}\" {} {:.1}ms",
             response.status(),
             start.elapsed().as_secs_f64() * 1000.0
         );
@@ -332,7 +338,8 @@ mod tests {
     fn proxy_flags_override_the_app_as_uvicorn_reads_them() {
         use crate::middleware::ProxyHeaders;
         let default = ProxyHeaders::new();
-        let cases: &[(&[&str], &[(&str, &str)], ProxyHeaders)] = &[
+        type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], ProxyHeaders);
+        let cases: &[Case<'_>] = &[
             (&[], &[], default.clone()),
             (&["--no-proxy-headers"], &[], default.clone().enabled(false)),
             (&["--no-proxy-headers", "--proxy-headers"], &[], default.clone()),
