@@ -418,12 +418,25 @@ async fn each_failing_task_is_logged_with_its_cause_and_the_request_id() {
     // subscriber sees the task runner's events.
     let _guard = tracing::subscriber::set_default(subscriber);
     let events = Events::default();
-    let client = TestClient::new(App::new().state(events.clone()).middleware(tag_request).route(failing_tasks));
+    let client = TestClient::new(
+        App::new()
+            .state(events.clone())
+            .middleware(tag_request)
+            .route(failing_tasks),
+    );
     assert_eq!(client.get("/failing-tasks").send().await.status(), 200);
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    let failures: Vec<&str> = log.lines().filter(|l| l.contains("background task failed")).collect();
+    let failures: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("background task failed"))
+        .collect();
     assert_eq!(failures.len(), 4, "{log}");
-    for (line, cause) in failures.iter().zip(["disk full", "task panicked", "blocking failure", "blocking task panicked"]) {
+    for (line, cause) in failures.iter().zip([
+        "disk full",
+        "task panicked",
+        "blocking failure",
+        "blocking task panicked",
+    ]) {
         assert!(line.contains(cause), "{line}");
         assert!(line.contains("req-42"), "{line}");
     }

@@ -19,8 +19,16 @@ impl std::str::FromStr for Color {
 }
 
 #[get("/scalars/{id}/{ratio}/{flag}/{key}")]
-async fn scalars(id: i64, ratio: f64, flag: bool, key: framework::uuid::Uuid, color: Option<Color>) -> Json<Value> {
-    Json(json!({"id": id, "ratio": ratio, "flag": flag, "key": key.to_string(), "color": color.map(|c| c.0)}))
+async fn scalars(
+    id: i64,
+    ratio: f64,
+    flag: bool,
+    key: framework::uuid::Uuid,
+    color: Option<Color>,
+) -> Json<Value> {
+    Json(
+        json!({"id": id, "ratio": ratio, "flag": flag, "key": key.to_string(), "color": color.map(|c| c.0)}),
+    )
 }
 
 #[get("/query")]
@@ -32,7 +40,9 @@ async fn query(
     #[query(default = 10)] size: u8,
     #[query(alias = "item-query", default)] item_query: String,
 ) -> Json<Value> {
-    Json(json!({"q": q, "limit": limit, "tag": tag, "sort": sort, "size": size, "item_query": item_query}))
+    Json(
+        json!({"q": q, "limit": limit, "tag": tag, "sort": sort, "size": size, "item_query": item_query}),
+    )
 }
 
 #[get("/optional-tags")]
@@ -49,7 +59,9 @@ async fn headers(
     #[cookie] session: Option<String>,
     #[cookie(default = 0)] visits: u32,
 ) -> Json<Value> {
-    Json(json!({"user_agent": user_agent, "x_count": x_count, "token": token, "x_tag": x_tag, "session": session, "visits": visits}))
+    Json(
+        json!({"user_agent": user_agent, "x_count": x_count, "token": token, "x_tag": x_tag, "session": session, "visits": visits}),
+    )
 }
 
 #[derive(Deserialize, Serialize)]
@@ -131,8 +143,24 @@ fn sync_handler(n: u64) -> String {
 fn client() -> TestClient {
     TestClient::new(
         App::new()
-            .routes((scalars, query, optional_tags, headers, create_item, login, raw, text, paging))
-            .routes((state, missing_state, whole_request, request_ref, sync_handler))
+            .routes((
+                scalars,
+                query,
+                optional_tags,
+                headers,
+                create_item,
+                login,
+                raw,
+                text,
+                paging,
+            ))
+            .routes((
+                state,
+                missing_state,
+                whole_request,
+                request_ref,
+                sync_handler,
+            ))
             .state(Greeting("hello from state"))
             .config(|c| c.body_limit = 64),
     )
@@ -141,7 +169,10 @@ fn client() -> TestClient {
 fn detail(response: &framework::testing::TestResponse) -> Vec<Value> {
     assert_eq!(response.status(), 422, "{}", response.text());
     assert_eq!(response.header("content-type"), Some("application/json"));
-    response.json::<Value>()["detail"].as_array().cloned().unwrap()
+    response.json::<Value>()["detail"]
+        .as_array()
+        .cloned()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -161,16 +192,40 @@ async fn path_parameters_parse_into_their_types() {
 #[tokio::test]
 async fn booleans_accept_fastapis_spellings() {
     let client = client();
-    let cases = [("true", true), ("1", true), ("on", true), ("YES", true), ("t", true), ("false", false), ("0", false), ("off", false), ("no", false), ("F", false)];
+    let cases = [
+        ("true", true),
+        ("1", true),
+        ("on", true),
+        ("YES", true),
+        ("t", true),
+        ("false", false),
+        ("0", false),
+        ("off", false),
+        ("no", false),
+        ("F", false),
+    ];
     for (spelling, expected) in cases {
-        let response = client.get(&format!("/scalars/1/1/{spelling}/6ba7b810-9dad-11d1-80b4-00c04fd430c8")).send().await;
-        assert_eq!(response.json::<Value>()["flag"], json!(expected), "{spelling}");
+        let response = client
+            .get(&format!(
+                "/scalars/1/1/{spelling}/6ba7b810-9dad-11d1-80b4-00c04fd430c8"
+            ))
+            .send()
+            .await;
+        assert_eq!(
+            response.json::<Value>()["flag"],
+            json!(expected),
+            "{spelling}"
+        );
     }
 }
 
 #[tokio::test]
 async fn every_bad_parameter_is_listed_at_once() {
-    let response = client().get("/scalars/abc/x/maybe/nope").query("color", "green").send().await;
+    let response = client()
+        .get("/scalars/abc/x/maybe/nope")
+        .query("color", "green")
+        .send()
+        .await;
     let detail = detail(&response);
     assert_eq!(
         detail,
@@ -182,7 +237,10 @@ async fn every_bad_parameter_is_listed_at_once() {
             json!({"type": "value_error", "loc": ["query", "color"], "msg": "Value error, unknown color green", "input": "green"}),
         ]
     );
-    assert!(detail[3]["msg"].as_str().unwrap().starts_with("Input should be a valid UUID, "));
+    assert!(detail[3]["msg"]
+        .as_str()
+        .unwrap()
+        .starts_with("Input should be a valid UUID, "));
 }
 
 #[tokio::test]
@@ -193,13 +251,19 @@ async fn query_parameters_are_required_optional_repeated_or_defaulted() {
         response.json::<Value>(),
         json!({"q": "hi", "limit": null, "tag": [1, 2], "sort": "none", "size": 10, "item_query": ""})
     );
-    let response = client.get("/query?q=a%20b&limit=3&tag=7&sort=asc&size=2&item-query=x").send().await;
+    let response = client
+        .get("/query?q=a%20b&limit=3&tag=7&sort=asc&size=2&item-query=x")
+        .send()
+        .await;
     assert_eq!(
         response.json::<Value>(),
         json!({"q": "a b", "limit": 3, "tag": [7], "sort": "asc", "size": 2, "item_query": "x"})
     );
 
-    let response = client.get("/query?limit=-1&tag=1&tag=x&size=300").send().await;
+    let response = client
+        .get("/query?limit=-1&tag=1&tag=x&size=300")
+        .send()
+        .await;
     assert_eq!(
         detail(&response),
         vec![
@@ -211,9 +275,17 @@ async fn query_parameters_are_required_optional_repeated_or_defaulted() {
     );
     // A repeated parameter with no default is required, as FastAPI's `List[int] = Query()`.
     let response = client.get("/query?q=x").send().await;
-    assert_eq!(detail(&response), vec![json!({"type": "missing", "loc": ["query", "tag"], "msg": "Field required", "input": null})]);
+    assert_eq!(
+        detail(&response),
+        vec![
+            json!({"type": "missing", "loc": ["query", "tag"], "msg": "Field required", "input": null})
+        ]
+    );
     // With a default it is not.
-    assert_eq!(client.get("/optional-tags").send().await.json::<Value>(), json!({"tag": []}));
+    assert_eq!(
+        client.get("/optional-tags").send().await.json::<Value>(),
+        json!({"tag": []})
+    );
 }
 
 #[tokio::test]
@@ -233,7 +305,12 @@ async fn headers_and_cookies_are_read_by_name() {
         response.json::<Value>(),
         json!({"user_agent": "curl/8", "x_count": 3, "token": "secret", "x_tag": ["a", "b"], "session": "abc", "visits": 4})
     );
-    let response = client.get("/headers").header("x-count", "z").header("x-tag", "a").send().await;
+    let response = client
+        .get("/headers")
+        .header("x-count", "z")
+        .header("x-tag", "a")
+        .send()
+        .await;
     assert_eq!(
         detail(&response),
         vec![
@@ -246,11 +323,23 @@ async fn headers_and_cookies_are_read_by_name() {
 #[tokio::test]
 async fn json_bodies_and_their_errors() {
     let client = client();
-    let response = client.post("/items/?q=1").json(&json!({"name": "pen", "price": 1.5})).send().await;
-    assert_eq!(response.json::<Value>(), json!({"name": "pen", "price": 1.5, "tags": [], "q": "1"}));
+    let response = client
+        .post("/items/?q=1")
+        .json(&json!({"name": "pen", "price": 1.5}))
+        .send()
+        .await;
+    assert_eq!(
+        response.json::<Value>(),
+        json!({"name": "pen", "price": 1.5, "tags": [], "q": "1"})
+    );
 
     // Malformed JSON: the position is a character offset, as Python's decoder gives.
-    let response = client.post("/items/").header("content-type", "application/json").body("{bad").send().await;
+    let response = client
+        .post("/items/")
+        .header("content-type", "application/json")
+        .body("{bad")
+        .send()
+        .await;
     let detail = detail(&response);
     assert_eq!(detail.len(), 1);
     assert_eq!(detail[0]["type"], "json_invalid");
@@ -260,11 +349,26 @@ async fn json_bodies_and_their_errors() {
     assert!(detail[0]["ctx"]["error"].is_string());
 
     let cases = [
-        (json!({"name": 3, "price": 1}), json!({"type": "string_type", "loc": ["body", "name"], "msg": "Input should be a valid string", "input": 3})),
-        (json!({"name": "x"}), json!({"type": "missing", "loc": ["body", "price"], "msg": "Field required", "input": {"name": "x"}})),
-        (json!({"name": "x", "price": 1, "tags": ["a", 2]}), json!({"type": "string_type", "loc": ["body", "tags", 1], "msg": "Input should be a valid string", "input": 2})),
-        (json!({"name": "x", "price": "cheap"}), json!({"type": "float_type", "loc": ["body", "price"], "msg": "Input should be a valid number", "input": "cheap"})),
-        (json!([1]), json!({"type": "model_attributes_type", "loc": ["body"], "msg": "Input should be a valid dictionary or object to extract fields from", "input": [1]})),
+        (
+            json!({"name": 3, "price": 1}),
+            json!({"type": "string_type", "loc": ["body", "name"], "msg": "Input should be a valid string", "input": 3}),
+        ),
+        (
+            json!({"name": "x"}),
+            json!({"type": "missing", "loc": ["body", "price"], "msg": "Field required", "input": {"name": "x"}}),
+        ),
+        (
+            json!({"name": "x", "price": 1, "tags": ["a", 2]}),
+            json!({"type": "string_type", "loc": ["body", "tags", 1], "msg": "Input should be a valid string", "input": 2}),
+        ),
+        (
+            json!({"name": "x", "price": "cheap"}),
+            json!({"type": "float_type", "loc": ["body", "price"], "msg": "Input should be a valid number", "input": "cheap"}),
+        ),
+        (
+            json!([1]),
+            json!({"type": "model_attributes_type", "loc": ["body"], "msg": "Input should be a valid dictionary or object to extract fields from", "input": [1]}),
+        ),
     ];
     for (body, expected) in cases {
         let response = client.post("/items/").json(&body).send().await;
@@ -273,12 +377,22 @@ async fn json_bodies_and_their_errors() {
 
     // No body at all: the body is missing.
     let response = client.post("/items/").send().await;
-    assert_eq!(self::detail(&response), vec![json!({"type": "missing", "loc": ["body"], "msg": "Field required", "input": null})]);
-    // A body that is not JSON by its content type is not parsed as JSON.
-    let response = client.post("/items/").header("content-type", "text/plain").body("name=x").send().await;
     assert_eq!(
         self::detail(&response),
-        vec![json!({"type": "model_attributes_type", "loc": ["body"], "msg": "Input should be a valid dictionary or object to extract fields from", "input": "name=x"})]
+        vec![json!({"type": "missing", "loc": ["body"], "msg": "Field required", "input": null})]
+    );
+    // A body that is not JSON by its content type is not parsed as JSON.
+    let response = client
+        .post("/items/")
+        .header("content-type", "text/plain")
+        .body("name=x")
+        .send()
+        .await;
+    assert_eq!(
+        self::detail(&response),
+        vec![
+            json!({"type": "model_attributes_type", "loc": ["body"], "msg": "Input should be a valid dictionary or object to extract fields from", "input": "name=x"})
+        ]
     );
 }
 
@@ -297,18 +411,35 @@ async fn bad_query_and_bad_body_share_one_422() {
 #[tokio::test]
 async fn forms_bytes_and_text_bodies() {
     let client = client();
-    let response = client.post("/login").form(&[("username", "ann"), ("age", "30")]).send().await;
+    let response = client
+        .post("/login")
+        .form(&[("username", "ann"), ("age", "30")])
+        .send()
+        .await;
     assert_eq!(response.text(), "ann 30");
     let response = client.post("/login").form(&[("age", "x")]).send().await;
     let detail = detail(&response);
     assert_eq!(detail.len(), 1);
     assert!(
-        detail[0] == json!({"type": "missing", "loc": ["body", "username"], "msg": "Field required", "input": null})
-            || detail[0] == json!({"type": "int_parsing", "loc": ["body", "age"], "msg": "Input should be a valid integer, unable to parse string as an integer", "input": "x"}),
+        detail[0]
+            == json!({"type": "missing", "loc": ["body", "username"], "msg": "Field required", "input": null})
+            || detail[0]
+                == json!({"type": "int_parsing", "loc": ["body", "age"], "msg": "Input should be a valid integer, unable to parse string as an integer", "input": "x"}),
         "{detail:?}"
     );
-    assert_eq!(client.post("/raw").body(vec![0u8, 1, 2, 255]).send().await.text(), "4 bytes");
-    assert_eq!(client.post("/text").body("shout").send().await.text(), "SHOUT");
+    assert_eq!(
+        client
+            .post("/raw")
+            .body(vec![0u8, 1, 2, 255])
+            .send()
+            .await
+            .text(),
+        "4 bytes"
+    );
+    assert_eq!(
+        client.post("/text").body("shout").send().await.text(),
+        "SHOUT"
+    );
     let response = client.post("/text").body(vec![0xffu8, 0xfe]).send().await;
     assert_eq!(self::detail(&response)[0]["type"], "string_unicode");
 }
@@ -318,20 +449,38 @@ async fn a_body_over_the_limit_is_a_413() {
     let response = client().post("/raw").body(vec![b'x'; 65]).send().await;
     assert_eq!(response.status(), 413);
     assert_eq!(response.text(), r#"{"detail":"Request Entity Too Large"}"#);
-    assert_eq!(client().post("/raw").body(vec![b'x'; 64]).send().await.text(), "64 bytes");
+    assert_eq!(
+        client()
+            .post("/raw")
+            .body(vec![b'x'; 64])
+            .send()
+            .await
+            .text(),
+        "64 bytes"
+    );
 }
 
 #[tokio::test]
 async fn a_query_model_reads_the_whole_query_string() {
     let client = client();
-    assert_eq!(client.get("/paging?skip=5").send().await.json::<Value>(), json!({"skip": 5, "limit": null}));
+    assert_eq!(
+        client.get("/paging?skip=5").send().await.json::<Value>(),
+        json!({"skip": 5, "limit": null})
+    );
     let response = client.get("/paging?skip=x&limit=2").send().await;
     assert_eq!(
         detail(&response),
-        vec![json!({"type": "int_parsing", "loc": ["query", "skip"], "msg": "Input should be a valid integer, unable to parse string as an integer", "input": "x"})]
+        vec![
+            json!({"type": "int_parsing", "loc": ["query", "skip"], "msg": "Input should be a valid integer, unable to parse string as an integer", "input": "x"})
+        ]
     );
     let response = client.get("/paging").send().await;
-    assert_eq!(detail(&response), vec![json!({"type": "missing", "loc": ["query", "skip"], "msg": "Field required", "input": null})]);
+    assert_eq!(
+        detail(&response),
+        vec![
+            json!({"type": "missing", "loc": ["query", "skip"], "msg": "Field required", "input": null})
+        ]
+    );
 }
 
 #[tokio::test]
@@ -341,7 +490,13 @@ async fn state_the_request_and_plain_fns_are_injected() {
     let response = client.get("/missing-state").send().await;
     assert_eq!(response.status(), 500);
     assert_eq!(response.text(), "Internal Server Error");
-    assert_eq!(client.get("/request/ann?x=1").send().await.text(), "ann GET /request/ann?x=1");
-    assert_eq!(client.get("/request-ref?q=z").send().await.text(), "/request-ref z");
+    assert_eq!(
+        client.get("/request/ann?x=1").send().await.text(),
+        "ann GET /request/ann?x=1"
+    );
+    assert_eq!(
+        client.get("/request-ref?q=z").send().await.text(),
+        "/request-ref z"
+    );
     assert_eq!(client.get("/sync/21").send().await.text(), "42");
 }

@@ -91,7 +91,11 @@ impl framework::Stream for Chunks {
         mut self: std::pin::Pin<&mut Self>,
         _: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Self::Item>> {
-        std::task::Poll::Ready(if self.0.is_empty() { None } else { Some(Ok(self.0.remove(0))) })
+        std::task::Poll::Ready(if self.0.is_empty() {
+            None
+        } else {
+            Some(Ok(self.0.remove(0)))
+        })
     }
 }
 
@@ -138,11 +142,31 @@ async fn ok() -> &'static str {
 fn client() -> TestClient {
     TestClient::new(
         App::new()
-            .routes((created, html, text_owned, text_static, unit, unit_no_content, status, pair))
-            .routes((triple, raw_response, result, detail_object, redirect, stream, file))
+            .routes((
+                created,
+                html,
+                text_owned,
+                text_static,
+                unit,
+                unit_no_content,
+                status,
+                pair,
+            ))
+            .routes((
+                triple,
+                raw_response,
+                result,
+                detail_object,
+                redirect,
+                stream,
+                file,
+            ))
             .routes((unicorn, panics, ok))
             .exception_handler(|error: UnicornError| {
-                (StatusCode::IM_A_TEAPOT, Json(json!({"message": format!("Oops! {} did something.", error.0)})))
+                (
+                    StatusCode::IM_A_TEAPOT,
+                    Json(json!({"message": format!("Oops! {} did something.", error.0)})),
+                )
             }),
     )
 }
@@ -151,19 +175,54 @@ fn client() -> TestClient {
 async fn each_return_type_sets_status_type_and_body() {
     let client = client();
     let cases: &[(&str, u16, Option<&str>, &str)] = &[
-        ("/json", 201, Some("application/json"), r#"{"httpStatus":201}"#),
-        ("/html", 200, Some("text/html; charset=utf-8"), "<h1>hi</h1>"),
+        (
+            "/json",
+            201,
+            Some("application/json"),
+            r#"{"httpStatus":201}"#,
+        ),
+        (
+            "/html",
+            200,
+            Some("text/html; charset=utf-8"),
+            "<h1>hi</h1>",
+        ),
         ("/text", 200, Some("text/plain; charset=utf-8"), "owned"),
         ("/static", 200, Some("text/plain; charset=utf-8"), "static"),
         ("/unit", 200, Some("application/json"), "null"),
         ("/status", 202, None, ""),
         ("/pair", 418, Some("text/plain; charset=utf-8"), "teapot"),
         ("/triple", 201, Some("application/json"), r#"{"ok":true}"#),
-        ("/response", 202, Some("text/plain; charset=utf-8"), "made by hand"),
-        ("/result/true", 201, Some("application/json"), r#"{"ok":true}"#),
-        ("/result/false", 404, Some("application/json"), r#"{"detail":"Item not found"}"#),
-        ("/detail-object", 400, Some("application/json"), r#"{"detail":{"code":7,"why":["a","b"]}}"#),
-        ("/stream", 200, Some("text/plain; charset=utf-8"), "one two three"),
+        (
+            "/response",
+            202,
+            Some("text/plain; charset=utf-8"),
+            "made by hand",
+        ),
+        (
+            "/result/true",
+            201,
+            Some("application/json"),
+            r#"{"ok":true}"#,
+        ),
+        (
+            "/result/false",
+            404,
+            Some("application/json"),
+            r#"{"detail":"Item not found"}"#,
+        ),
+        (
+            "/detail-object",
+            400,
+            Some("application/json"),
+            r#"{"detail":{"code":7,"why":["a","b"]}}"#,
+        ),
+        (
+            "/stream",
+            200,
+            Some("text/plain; charset=utf-8"),
+            "one two three",
+        ),
     ];
     for (path, status, content_type, body) in cases {
         let response = client.get(path).send().await;
@@ -172,16 +231,34 @@ async fn each_return_type_sets_status_type_and_body() {
         assert_eq!(response.text(), *body, "{path}");
     }
     let response = client.delete("/unit-204").send().await;
-    assert_eq!((response.status().as_u16(), response.text().as_str()), (204, ""));
-    assert_eq!(client.get("/triple").send().await.header("x-extra"), Some("1"));
-    assert_eq!(client.get("/response").send().await.header("x-hand"), Some("made"));
-    assert_eq!(client.get("/result/false").send().await.header("x-error"), Some("There goes my error"));
+    assert_eq!(
+        (response.status().as_u16(), response.text().as_str()),
+        (204, "")
+    );
+    assert_eq!(
+        client.get("/triple").send().await.header("x-extra"),
+        Some("1")
+    );
+    assert_eq!(
+        client.get("/response").send().await.header("x-hand"),
+        Some("made")
+    );
+    assert_eq!(
+        client.get("/result/false").send().await.header("x-error"),
+        Some("There goes my error")
+    );
 }
 
 #[tokio::test]
 async fn redirects_use_their_status_and_location() {
     let client = client();
-    for (kind, status) in [("default", 307), ("301", 301), ("302", 302), ("303", 303), ("308", 308)] {
+    for (kind, status) in [
+        ("default", 307),
+        ("301", 301),
+        ("302", 302),
+        ("303", 303),
+        ("308", 308),
+    ] {
         let response = client.get(&format!("/redirect/{kind}")).send().await;
         assert_eq!(response.status(), status, "{kind}");
         assert_eq!(response.header("location"), Some("/a"), "{kind}");
@@ -198,7 +275,14 @@ async fn files_are_sent_with_a_guessed_type_and_missing_ones_are_404() {
     assert_eq!(response.header("content-length"), Some("15"));
     assert_eq!(response.text(), r#"{"from":"disk"}"#);
     std::fs::remove_file(std::env::temp_dir().join(&name)).unwrap();
-    assert_eq!(client().get("/file/does-not-exist.txt").send().await.status(), 404);
+    assert_eq!(
+        client()
+            .get("/file/does-not-exist.txt")
+            .send()
+            .await
+            .status(),
+        404
+    );
 }
 
 #[tokio::test]
@@ -206,7 +290,10 @@ async fn exception_handlers_answer_their_error_type() {
     let client = client();
     let response = client.get("/unicorns/yolo").send().await;
     assert_eq!(response.status(), 418);
-    assert_eq!(response.text(), r#"{"message":"Oops! yolo did something."}"#);
+    assert_eq!(
+        response.text(),
+        r#"{"message":"Oops! yolo did something."}"#
+    );
     assert_eq!(client.get("/unicorns/3").send().await.text(), "unicorn #3");
     // An error no handler claims is a plain 500.
     let response = client.get("/unicorns/three").send().await;
@@ -219,7 +306,10 @@ async fn a_panicking_handler_answers_500_and_the_app_keeps_serving() {
     let client = client();
     let response = client.get("/panic").send().await;
     assert_eq!(response.status(), 500);
-    assert_eq!(response.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        response.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
     assert_eq!(response.text(), "Internal Server Error");
     assert_eq!(client.get("/ok").send().await.text(), "still serving");
 }

@@ -81,7 +81,11 @@ async fn unknown_paths_answer_fastapis_404() {
     for path in ["/nope", "/items", "/items/1/extra", "/v1", "/v1/users/1/x"] {
         let response = client.get(path).send().await;
         assert_eq!(response.status(), 404, "{path}");
-        assert_eq!(response.header("content-type"), Some("application/json"), "{path}");
+        assert_eq!(
+            response.header("content-type"),
+            Some("application/json"),
+            "{path}"
+        );
         assert_eq!(response.text(), r#"{"detail":"Not Found"}"#, "{path}");
     }
 }
@@ -102,14 +106,23 @@ async fn wrong_method_answers_405_with_a_sorted_allow_header() {
 #[tokio::test]
 async fn each_method_reaches_its_own_handler() {
     let client = client();
-    assert_eq!(client.get("/items/7").send().await.text(), r#"{"item_id":7}"#);
-    assert_eq!(client.put("/items/7").send().await.text(), r#"{"replaced":7}"#);
+    assert_eq!(
+        client.get("/items/7").send().await.text(),
+        r#"{"item_id":7}"#
+    );
+    assert_eq!(
+        client.put("/items/7").send().await.text(),
+        r#"{"replaced":7}"#
+    );
     let deleted = client.delete("/items/7").send().await;
     assert_eq!(deleted.status(), 204);
     assert_eq!(deleted.text(), "");
     for (method, expected) in [("GET", "GET"), ("POST", "POST"), ("PATCH", "PATCH")] {
         let method = Method::from_bytes(method.as_bytes()).unwrap();
-        assert_eq!(client.request(method, "/multi").send().await.text(), expected);
+        assert_eq!(
+            client.request(method, "/multi").send().await.text(),
+            expected
+        );
     }
     assert_eq!(client.options("/opts").send().await.text(), "options");
     assert_eq!(client.get("/").send().await.text(), "root");
@@ -123,7 +136,10 @@ async fn head_is_answered_by_get_routes_without_a_body() {
     assert_eq!(head.status(), 200);
     assert_eq!(head.text(), "");
     assert_eq!(head.header("content-type"), get.header("content-type"));
-    assert_eq!(head.header("content-length"), Some(get.text().len().to_string().as_str()));
+    assert_eq!(
+        head.header("content-length"),
+        Some(get.text().len().to_string().as_str())
+    );
 
     // A route declared for HEAD itself is used as it is.
     let head = client.head("/only-head").send().await;

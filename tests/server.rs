@@ -57,16 +57,18 @@ async fn start(app: App) -> Running {
     let done = tokio::spawn(server.run_until(async {
         let _ = stopped.await;
     }));
-    Running { addr, stop: Some(stop), done }
+    Running {
+        addr,
+        stop: Some(stop),
+        done,
+    }
 }
 
 fn app() -> App {
-    App::new()
-        .routes((root, panics, upload))
-        .config(|c| {
-            c.body_limit = 1024;
-            c.access_log = false;
-        })
+    App::new().routes((root, panics, upload)).config(|c| {
+        c.body_limit = 1024;
+        c.access_log = false;
+    })
 }
 
 /// Reads one HTTP/1.1 response with a `content-length` body.
@@ -78,7 +80,11 @@ async fn read_response(stream: &mut TcpStream) -> (String, String) {
             let head = String::from_utf8_lossy(&buf[..end]).to_string();
             let length: usize = head
                 .lines()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse().unwrap()))
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length: ")
+                        .map(|v| v.trim().parse().unwrap())
+                })
                 .unwrap_or(0);
             while buf.len() < end + 4 + length {
                 let n = stream.read(&mut chunk).await.unwrap();
@@ -89,7 +95,11 @@ async fn read_response(stream: &mut TcpStream) -> (String, String) {
             return (head, body);
         }
         let n = stream.read(&mut chunk).await.unwrap();
-        assert!(n > 0, "connection closed before a response: {}", String::from_utf8_lossy(&buf));
+        assert!(
+            n > 0,
+            "connection closed before a response: {}",
+            String::from_utf8_lossy(&buf)
+        );
         buf.extend_from_slice(&chunk[..n]);
     }
 }
@@ -103,10 +113,17 @@ async fn http1_keeps_the_connection_alive_across_requests() {
     let server = start(app()).await;
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
     for _ in 0..3 {
-        stream.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
         let (head, body) = read_response(&mut stream).await;
         assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
-        assert!(head.to_ascii_lowercase().contains("content-type: text/plain; charset=utf-8"), "{head}");
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("content-type: text/plain; charset=utf-8"),
+            "{head}"
+        );
         assert_eq!(body, "hello");
     }
     server.stop().await.unwrap();
@@ -140,11 +157,17 @@ async fn http2_with_prior_knowledge_is_served_on_the_same_port() {
 async fn a_panic_is_a_500_and_the_connection_keeps_serving() {
     let server = start(app()).await;
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
-    stream.write_all(b"GET /panic HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+    stream
+        .write_all(b"GET /panic HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
     let (head, body) = read_response(&mut stream).await;
     assert!(head.starts_with("HTTP/1.1 500"), "{head}");
     assert_eq!(body, "Internal Server Error");
-    stream.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
     assert_eq!(read_response(&mut stream).await.1, "hello");
     server.stop().await.unwrap();
 }
@@ -154,7 +177,10 @@ async fn bodies_over_the_limit_are_413_and_huge_heads_431() {
     let server = start(app()).await;
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
     let body = vec![b'x'; 2000];
-    let head = format!("POST /upload HTTP/1.1\r\nhost: x\r\ncontent-length: {}\r\n\r\n", body.len());
+    let head = format!(
+        "POST /upload HTTP/1.1\r\nhost: x\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
     stream.write_all(head.as_bytes()).await.unwrap();
     stream.write_all(&body).await.unwrap();
     let (head, body) = read_response(&mut stream).await;
@@ -170,7 +196,10 @@ async fn bodies_over_the_limit_are_413_and_huge_heads_431() {
     assert!(head.starts_with("HTTP/1.1 413"), "{head}");
 
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
-    let huge = format!("GET / HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n", "a".repeat(100 * 1024));
+    let huge = format!(
+        "GET / HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n",
+        "a".repeat(100 * 1024)
+    );
     let _ = stream.write_all(huge.as_bytes()).await;
     let (head, _) = read_response(&mut stream).await;
     assert!(head.starts_with("HTTP/1.1 431"), "{head}");
@@ -182,7 +211,10 @@ async fn a_client_that_sends_headers_too_slowly_is_dropped() {
     let app = app().config(|c| c.keep_alive_timeout = Duration::from_millis(200));
     let server = start(app).await;
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
-    stream.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n").await.unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .unwrap();
     // The server closes the connection; the bound here only stops a broken
     // server from hanging the test.
     let mut buf = [0u8; 1024];
@@ -204,7 +236,10 @@ async fn shutdown_lets_requests_in_flight_finish() {
     let app = app().route(slow).state(Gate(Mutex::new(Some(parked))));
     let server = start(app).await;
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
-    stream.write_all(b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+    stream
+        .write_all(b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
     // Make sure the request is in flight before shutting down.
     tokio::task::yield_now().await;
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -220,7 +255,10 @@ async fn shutdown_lets_requests_in_flight_finish() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(refused, "the listener is still open after shutdown began");
-    assert!(!done.is_finished(), "shutdown did not wait for the request in flight");
+    assert!(
+        !done.is_finished(),
+        "shutdown did not wait for the request in flight"
+    );
     release.send(()).unwrap();
     let (head, body) = read_response(&mut stream).await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
@@ -232,14 +270,19 @@ async fn shutdown_lets_requests_in_flight_finish() {
 fn hello_binary() -> std::path::PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap();
-    dir.join("examples").join(format!("hello{}", std::env::consts::EXE_SUFFIX))
+    dir.join("examples")
+        .join(format!("hello{}", std::env::consts::EXE_SUFFIX))
 }
 
 async fn run_until_signal(signal: &str) {
     use std::process::Stdio;
     use tokio::io::AsyncBufReadExt;
     let binary = hello_binary();
-    assert!(binary.exists(), "{} is missing: cargo test builds the examples", binary.display());
+    assert!(
+        binary.exists(),
+        "{} is missing: cargo test builds the examples",
+        binary.display()
+    );
     let mut child = tokio::process::Command::new(&binary)
         .args(["--port", "0", "--no-access-log"])
         .env("RUST_LOG", "info")
@@ -250,28 +293,44 @@ async fn run_until_signal(signal: &str) {
         .unwrap();
     let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
     let addr = loop {
-        let line = lines.next_line().await.unwrap().expect("the server exited before listening");
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("the server exited before listening");
         // uvicorn's wording: "Running on http://127.0.0.1:PORT (Press CTRL+C to quit)".
         if let Some(rest) = line.split("Running on http://").nth(1) {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
     };
     let mut stream = TcpStream::connect(&addr).await.unwrap();
-    stream.write_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").await.unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
     let (head, body) = read_response(&mut stream).await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert_eq!(body, r#"{"message":"Hello World"}"#);
 
     let pid = child.id().unwrap().to_string();
-    let killed = std::process::Command::new("kill").args([signal, &pid]).status().unwrap();
+    let killed = std::process::Command::new("kill")
+        .args([signal, &pid])
+        .status()
+        .unwrap();
     assert!(killed.success());
     let mut rest = Vec::new();
     while let Ok(Some(line)) = lines.next_line().await {
         rest.push(line);
     }
-    let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(status.success(), "exit status {status:?}; output: {rest:?}");
-    assert!(rest.iter().any(|l| l.contains("Finished server process")), "{rest:?}");
+    assert!(
+        rest.iter().any(|l| l.contains("Finished server process")),
+        "{rest:?}"
+    );
 }
 
 #[cfg(unix)]

@@ -40,7 +40,10 @@ fn cleanup_after_handler(args: TokenStream, diag: &mut Diagnostics) -> bool {
         match lit.value().as_str() {
             "function" => Ok(true),
             "request" => Ok(false),
-            _ => Err(syn::Error::new(lit.span(), "scope is \"function\" or \"request\"")),
+            _ => Err(syn::Error::new(
+                lit.span(),
+                "scope is \"function\" or \"request\"",
+            )),
         }
     };
     match syn::parse::Parser::parse2(parser, args) {
@@ -82,8 +85,15 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut function = match syn::parse2::<ItemFn>(item.clone()) {
         Ok(function) => function,
         Err(_) => {
-            let span = item.clone().into_iter().next().map_or_else(proc_macro2::Span::call_site, |t| t.span());
-            diag.error_at(span, "`#[depends]` goes on a function: `async fn name(…) -> T { … }`");
+            let span = item
+                .clone()
+                .into_iter()
+                .next()
+                .map_or_else(proc_macro2::Span::call_site, |t| t.span());
+            diag.error_at(
+                span,
+                "`#[depends]` goes on a function: `async fn name(…) -> T { … }`",
+            );
             let errors = diag.into_compile_errors();
             return quote!(#errors #item);
         }
@@ -96,7 +106,12 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     for param in &params {
         if let crate::signature::Kind::Depends { dependency, .. } = &param.kind {
             if last_segment(dependency).is_some_and(|(ident, _)| *ident == name) {
-                diag.error(dependency, format!("`{name}` depends on itself: a dependency cannot take `Depends<{name}>`"));
+                diag.error(
+                    dependency,
+                    format!(
+                        "`{name}` depends on itself: a dependency cannot take `Depends<{name}>`"
+                    ),
+                );
             }
         }
     }

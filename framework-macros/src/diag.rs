@@ -31,6 +31,8 @@ impl Diagnostics {
     }
 
     pub(crate) fn into_compile_errors(self) -> TokenStream {
-        self.errors.map(|e| e.to_compile_error()).unwrap_or_default()
+        self.errors
+            .map(|e| e.to_compile_error())
+            .unwrap_or_default()
     }
 }

@@ -25,12 +25,22 @@ pub(crate) struct Extraction {
 
 /// `request` names a `&mut Request` place (`__req` or `*__req`), `errors` a
 /// `&mut ValidationError` place. `Next` parameters are left to the caller.
-pub(crate) fn extraction(params: &[Param], request: &TokenStream, errors: &TokenStream, exits: &Exits) -> Extraction {
+pub(crate) fn extraction(
+    params: &[Param],
+    request: &TokenStream,
+    errors: &TokenStream,
+    exits: &Exits,
+) -> Extraction {
     let p = quote!(::framework::__private);
     let mut statements = TokenStream::new();
     let mut fallible: Vec<Ident> = Vec::new();
     // Locals are named by position: a user's `_x` must not become `__arg__x`.
-    let position = |param: &Param| params.iter().position(|p| std::ptr::eq(p, param)).unwrap_or(0);
+    let position = |param: &Param| {
+        params
+            .iter()
+            .position(|p| std::ptr::eq(p, param))
+            .unwrap_or(0)
+    };
     let local = |param: &Param| format_ident!("__arg{}", position(param));
 
     // FastAPI's order of errors: dependencies, then path, query, header and
@@ -38,9 +48,19 @@ pub(crate) fn extraction(params: &[Param], request: &TokenStream, errors: &Token
     let order = |kind: &Kind| match kind {
         Kind::Depends { .. } => 0,
         Kind::Path(_) => 1,
-        Kind::Scalar { source: Source::Query, .. } | Kind::QueryStruct => 2,
-        Kind::Scalar { source: Source::Header, .. } => 3,
-        Kind::Scalar { source: Source::Cookie, .. } => 4,
+        Kind::Scalar {
+            source: Source::Query,
+            ..
+        }
+        | Kind::QueryStruct => 2,
+        Kind::Scalar {
+            source: Source::Header,
+            ..
+        } => 3,
+        Kind::Scalar {
+            source: Source::Cookie,
+            ..
+        } => 4,
         Kind::State(_) => 5,
         Kind::Body => 6,
         Kind::BackgroundTasks | Kind::Request | Kind::RequestRef | Kind::Next => 7,
@@ -52,7 +72,10 @@ pub(crate) fn extraction(params: &[Param], request: &TokenStream, errors: &Token
         let var = local(param);
         let ty = &param.ty;
         let statement = match &param.kind {
-            Kind::Depends { dependency, use_cache } => {
+            Kind::Depends {
+                dependency,
+                use_cache,
+            } => {
                 let fail = (exits.fail)(quote!(__response));
                 fallible.push(var.clone());
                 quote! {
@@ -176,7 +199,10 @@ fn parser(ty: &syn::Type) -> TokenStream {
 /// expression is used as written, so that `default = 0` infers its type.
 fn default_value(default: &Option<syn::Expr>) -> TokenStream {
     match default {
-        Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. })) => {
+        Some(syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        })) => {
             quote!(::core::convert::Into::into(#text))
         }
         Some(expr) => quote!(#expr),

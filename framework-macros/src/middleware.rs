@@ -22,7 +22,10 @@ fn check_kind(args: TokenStream, diag: &mut Diagnostics) {
         Ok(kind) if kind.value() == "http" => {}
         Ok(kind) => diag.error(
             &kind,
-            format!("unknown middleware kind \"{}\"; the kind is \"http\"", kind.value()),
+            format!(
+                "unknown middleware kind \"{}\"; the kind is \"http\"",
+                kind.value()
+            ),
         ),
         Err(_) => diag.error(args, "expected `\"http\"`, as in `#[middleware(\"http\")]`"),
     }
@@ -34,7 +37,11 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut function = match syn::parse2::<ItemFn>(item.clone()) {
         Ok(function) => function,
         Err(_) => {
-            let span = item.clone().into_iter().next().map_or_else(proc_macro2::Span::call_site, |t| t.span());
+            let span = item
+                .clone()
+                .into_iter()
+                .next()
+                .map_or_else(proc_macro2::Span::call_site, |t| t.span());
             diag.error_at(span, "`#[middleware]` goes on `async fn name(request: Request, call_next: Next) -> Response`");
             let errors = diag.into_compile_errors();
             return quote!(#errors #item);
@@ -48,8 +55,14 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         diag.error(function.sig.fn_token, "middleware must be an `async fn`");
     }
     let params = analyze(&mut function.sig, Role::Middleware, &mut diag);
-    let request = params.iter().filter(|p| matches!(p.kind, Kind::Request)).collect::<Vec<_>>();
-    let next = params.iter().filter(|p| matches!(p.kind, Kind::Next)).collect::<Vec<_>>();
+    let request = params
+        .iter()
+        .filter(|p| matches!(p.kind, Kind::Request))
+        .collect::<Vec<_>>();
+    let next = params
+        .iter()
+        .filter(|p| matches!(p.kind, Kind::Next))
+        .collect::<Vec<_>>();
     let borrowed = params.iter().find(|p| matches!(p.kind, Kind::RequestRef));
     match (request.as_slice(), borrowed) {
         ([_], _) => {}
@@ -62,12 +75,18 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     }
     match next.as_slice() {
         [_] => {}
-        [] => diag.error(&function.sig.inputs, "middleware takes the rest of the chain: add `call_next: Next`"),
+        [] => diag.error(
+            &function.sig.inputs,
+            "middleware takes the rest of the chain: add `call_next: Next`",
+        ),
         [_, extra, ..] => diag.error(&extra.ident, "middleware takes `Next` once"),
     }
     for param in &params {
         match param.kind {
-            Kind::Path(_) => diag.error(&param.ident, "middleware runs before routing: it has no path parameters"),
+            Kind::Path(_) => diag.error(
+                &param.ident,
+                "middleware runs before routing: it has no path parameters",
+            ),
             Kind::RequestRef if !request.is_empty() => {
                 diag.error(&param.ty, "middleware takes the request once, by value")
             }
@@ -105,13 +124,17 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         .collect();
     let extraction = extraction(&extracted, &request_tokens, &quote!(__errors), &exits);
     let statements = &extraction.statements;
-    let bindings = extracted.iter().zip(&extraction.arguments).map(|(param, argument)| {
-        let ident = &param.ident;
-        quote!(#[allow(unused_variables)] let #ident = #argument;)
-    });
+    let bindings = extracted
+        .iter()
+        .zip(&extraction.arguments)
+        .map(|(param, argument)| {
+            let ident = &param.ident;
+            quote!(#[allow(unused_variables)] let #ident = #argument;)
+        });
     let block = &function.block;
     // A return type that is no response is blamed on the type itself.
-    let respond = quote::quote_spanned!(syn::spanned::Spanned::span(&ret)=> #p::respond::<#ret>(__output));
+    let respond =
+        quote::quote_spanned!(syn::spanned::Spanned::span(&ret)=> #p::respond::<#ret>(__output));
     let attrs = function.attrs.iter().filter(|a| a.path().is_ident("doc"));
 
     // `name` stays a function that makes the middleware, so a local

@@ -42,16 +42,22 @@ pub(crate) fn parse(path: &str) -> Result<Template, String> {
             None => (inner, None),
         };
         if !is_identifier(name) {
-            return Err(format!("`{{{inner}}}`: `{name}` is not a valid parameter name"));
+            return Err(format!(
+                "`{{{inner}}}`: `{name}` is not a valid parameter name"
+            ));
         }
         if params.iter().any(|p| p == name) {
             return Err(format!("parameter `{name}` appears twice in the path"));
         }
         match convertor {
             None => router_path.push_str(&format!("{{{name}}}")),
-            Some("path") if i + 1 == segments.len() => router_path.push_str(&format!("{{*{name}}}")),
+            Some("path") if i + 1 == segments.len() => {
+                router_path.push_str(&format!("{{*{name}}}"))
+            }
             Some("path") => {
-                return Err(format!("`{{{name}:path}}` takes the rest of the path, so it must come last"));
+                return Err(format!(
+                    "`{{{name}:path}}` takes the rest of the path, so it must come last"
+                ));
             }
             Some(other) => {
                 return Err(format!(
@@ -88,7 +94,11 @@ mod tests {
             ("/items/", "/items/", &[][..]),
             ("/items/{item_id}", "/items/{item_id}", &["item_id"][..]),
             ("/a/{x}/b/{y}", "/a/{x}/b/{y}", &["x", "y"][..]),
-            ("/files/{file_path:path}", "/files/{*file_path}", &["file_path"][..]),
+            (
+                "/files/{file_path:path}",
+                "/files/{*file_path}",
+                &["file_path"][..],
+            ),
         ];
         for (template, router_path, params) in cases {
             let parsed = parse(template).unwrap();

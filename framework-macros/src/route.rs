@@ -11,7 +11,11 @@ use crate::extract::{extraction, Exits};
 use crate::route_args::RouteArgs;
 use crate::signature::{analyze, Kind, Role};
 
-pub(crate) fn expand(method: Option<&'static str>, args: TokenStream, item: TokenStream) -> TokenStream {
+pub(crate) fn expand(
+    method: Option<&'static str>,
+    args: TokenStream,
+    item: TokenStream,
+) -> TokenStream {
     let mut diag = Diagnostics::default();
     let mut function = match syn::parse2::<ItemFn>(item.clone()) {
         Ok(function) => function,
@@ -40,12 +44,18 @@ pub(crate) fn expand(method: Option<&'static str>, args: TokenStream, item: Toke
     let methods: Vec<String> = match (method, &args.methods) {
         (Some(method), None) => vec![method.to_owned()],
         (Some(method), Some((_, span))) => {
-            diag.error_at(*span, format!("`methods` belongs to `#[route]`; this route answers `{method}`"));
+            diag.error_at(
+                *span,
+                format!("`methods` belongs to `#[route]`; this route answers `{method}`"),
+            );
             vec![method.to_owned()]
         }
         (None, Some((methods, _))) => methods.clone(),
         (None, None) => {
-            diag.error_at(args.path.span(), "`#[route]` needs `methods = [\"GET\", …]`");
+            diag.error_at(
+                args.path.span(),
+                "`#[route]` needs `methods = [\"GET\", …]`",
+            );
             Vec::new()
         }
     };
@@ -212,5 +222,9 @@ fn stub(name: &syn::Ident, route: &syn::Ident, vis: &syn::Visibility) -> TokenSt
 }
 
 fn first_span(tokens: &TokenStream) -> Span {
-    tokens.clone().into_iter().next().map_or_else(Span::call_site, |t| t.span())
+    tokens
+        .clone()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |t| t.span())
 }

@@ -28,7 +28,10 @@ impl Parse for RouteArgs {
             return Err(input.error("expected the path, as in `#[get(\"/items/{item_id}\")]`"));
         }
         let path: LitStr = input.parse().map_err(|e| {
-            syn::Error::new(e.span(), "expected the path as a string literal, as in `\"/items\"`")
+            syn::Error::new(
+                e.span(),
+                "expected the path as a string literal, as in `\"/items\"`",
+            )
         })?;
         let mut args = RouteArgs {
             path,
@@ -54,7 +57,9 @@ impl Parse for RouteArgs {
                     .base10_parse()
                     .ok()
                     .filter(|s| (100..=999).contains(s))
-                    .ok_or_else(|| syn::Error::new(lit.span(), "a status code is a number from 100 to 999"))?;
+                    .ok_or_else(|| {
+                        syn::Error::new(lit.span(), "a status code is a number from 100 to 999")
+                    })?;
                 args.status_code = Some((status, lit.span()));
             } else if lookahead.peek(kw::dependencies) {
                 let key: kw::dependencies = input.parse()?;
@@ -81,16 +86,26 @@ impl Parse for RouteArgs {
                     if !METHODS.contains(&method.as_str()) {
                         return Err(syn::Error::new(
                             lit.span(),
-                            format!("unknown method `{}`; expected one of {}", lit.value(), METHODS.join(", ")),
+                            format!(
+                                "unknown method `{}`; expected one of {}",
+                                lit.value(),
+                                METHODS.join(", ")
+                            ),
                         ));
                     }
                     if methods.contains(&method) {
-                        return Err(syn::Error::new(lit.span(), format!("method `{method}` is given twice")));
+                        return Err(syn::Error::new(
+                            lit.span(),
+                            format!("method `{method}` is given twice"),
+                        ));
                     }
                     methods.push(method);
                 }
                 if methods.is_empty() {
-                    return Err(syn::Error::new(brackets.span.join(), "`methods` needs at least one method"));
+                    return Err(syn::Error::new(
+                        brackets.span.join(),
+                        "`methods` needs at least one method",
+                    ));
                 }
                 args.methods = Some((methods, key.span));
             } else {

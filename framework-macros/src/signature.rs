@@ -33,7 +33,11 @@ pub(crate) enum Kind {
     /// The `index`th parameter of the path template.
     Path(usize),
     /// A query, header or cookie parameter under `name`.
-    Scalar { source: Source, name: String, card: Card },
+    Scalar {
+        source: Source,
+        name: String,
+        card: Card,
+    },
     /// `Query<T>`: the whole query string.
     QueryStruct,
     /// The request body (`Json<T>`, `Form<T>`, `Bytes`, `#[body] T`).
@@ -79,13 +83,18 @@ pub(crate) fn analyze(sig: &mut Signature, role: Role<'_>, diag: &mut Diagnostic
     for arg in sig.inputs.iter_mut() {
         let arg = match arg {
             FnArg::Receiver(receiver) => {
-                diag.error(receiver, "a handler is a free function and cannot take `self`");
+                diag.error(
+                    receiver,
+                    "a handler is a free function and cannot take `self`",
+                );
                 continue;
             }
             FnArg::Typed(arg) => arg,
         };
         let ident = match &*arg.pat {
-            syn::Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => pat.ident.clone(),
+            syn::Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
+                pat.ident.clone()
+            }
             other => {
                 diag.error(other, "write a plain name here (`name: Type`): the name says where the value comes from");
                 continue;
@@ -98,7 +107,10 @@ pub(crate) fn analyze(sig: &mut Signature, role: Role<'_>, diag: &mut Diagnostic
         };
         if let Kind::Body = kind {
             if let Some(first) = &body {
-                diag.error(&ident, format!("a handler takes one body, and `{first}` is already the body"));
+                diag.error(
+                    &ident,
+                    format!("a handler takes one body, and `{first}` is already the body"),
+                );
                 continue;
             }
             body = Some(ident.clone());
@@ -115,7 +127,9 @@ pub(crate) fn analyze(sig: &mut Signature, role: Role<'_>, diag: &mut Diagnostic
             if !taken.contains(&index) {
                 diag.error_at(
                     template,
-                    format!("path parameter `{{{name}}}` has no function parameter: add `{name}: Type`"),
+                    format!(
+                        "path parameter `{{{name}}}` has no function parameter: add `{name}: Type`"
+                    ),
                 );
             }
         }
@@ -128,8 +142,14 @@ enum Placement {
     None,
     Path,
     Body,
-    Scalar { source: Source, alias: Option<String>, default: Option<Option<Expr>> },
-    Depends { use_cache: bool },
+    Scalar {
+        source: Source,
+        alias: Option<String>,
+        default: Option<Option<Expr>>,
+    },
+    Depends {
+        use_cache: bool,
+    },
 }
 
 fn take_placement(attrs: &mut Vec<syn::Attribute>, diag: &mut Diagnostics) -> Placement {
@@ -162,7 +182,11 @@ fn take_placement(attrs: &mut Vec<syn::Attribute>, diag: &mut Diagnostics) -> Pl
                     _ => Source::Cookie,
                 };
                 match scalar_options(&attr, diag) {
-                    Some((alias, default)) => Placement::Scalar { source, alias, default },
+                    Some((alias, default)) => Placement::Scalar {
+                        source,
+                        alias,
+                        default,
+                    },
                     None => continue,
                 }
             }
@@ -185,7 +209,10 @@ fn take_placement(attrs: &mut Vec<syn::Attribute>, diag: &mut Diagnostics) -> Pl
 }
 
 /// `#[query]`, `#[query(alias = "item-query", default = expr)]`, `#[query(default)]`.
-fn scalar_options(attr: &syn::Attribute, diag: &mut Diagnostics) -> Option<(Option<String>, Option<Option<Expr>>)> {
+fn scalar_options(
+    attr: &syn::Attribute,
+    diag: &mut Diagnostics,
+) -> Option<(Option<String>, Option<Option<Expr>>)> {
     let mut alias = None;
     let mut default = None;
     if let Meta::Path(_) = attr.meta {
@@ -203,7 +230,11 @@ fn scalar_options(attr: &syn::Attribute, diag: &mut Diagnostics) -> Option<(Opti
             if default.is_some() {
                 return Err(meta.error("`default` is given twice"));
             }
-            default = Some(if meta.input.peek(syn::Token![=]) { Some(meta.value()?.parse()?) } else { None });
+            default = Some(if meta.input.peek(syn::Token![=]) {
+                Some(meta.value()?.parse()?)
+            } else {
+                None
+            });
             Ok(())
         } else {
             Err(meta.error("unknown option; expected `alias = \"name\"` or `default = value`"))
@@ -227,8 +258,13 @@ fn depends_options(attr: &syn::Attribute, diag: &mut Diagnostics) -> Option<bool
             use_cache = lit.value;
             Ok(())
         } else {
-            let name = meta.path.get_ident().map_or_else(String::new, |i| format!(" `{i}`"));
-            Err(meta.error(format!("unknown option{name}; expected `use_cache = false`")))
+            let name = meta
+                .path
+                .get_ident()
+                .map_or_else(String::new, |i| format!(" `{i}`"));
+            Err(meta.error(format!(
+                "unknown option{name}; expected `use_cache = false`"
+            )))
         }
     });
     match result {
@@ -257,7 +293,13 @@ pub(crate) fn last_segment(ty: &Type) -> Option<(&Ident, Option<&Type>)> {
     Some((&segment.ident, arg))
 }
 
-fn classify(ident: &Ident, ty: &Type, placement: Placement, role: Role<'_>, diag: &mut Diagnostics) -> Option<Kind> {
+fn classify(
+    ident: &Ident,
+    ty: &Type,
+    placement: Placement,
+    role: Role<'_>,
+    diag: &mut Diagnostics,
+) -> Option<Kind> {
     let name = ident.to_string().trim_start_matches("r#").to_owned();
     let path_index = match role {
         Role::Route(names, _) => names.iter().position(|n| *n == name),
@@ -272,7 +314,9 @@ fn classify(ident: &Ident, ty: &Type, placement: Placement, role: Role<'_>, diag
                 Some(index) => Some(Kind::Path(index)),
                 None => {
                     let msg = match role {
-                        Role::Route(..) => format!("`{name}` is not in the path template; add `{{{name}}}` to the path"),
+                        Role::Route(..) => format!(
+                            "`{name}` is not in the path template; add `{{{name}}}` to the path"
+                        ),
                         _ => "only a route has path parameters".to_owned(),
                     };
                     diag.error(ident, msg);
@@ -281,7 +325,11 @@ fn classify(ident: &Ident, ty: &Type, placement: Placement, role: Role<'_>, diag
             };
         }
         Placement::Body => return Some(Kind::Body),
-        Placement::Scalar { source, alias, default } => {
+        Placement::Scalar {
+            source,
+            alias,
+            default,
+        } => {
             return Some(scalar(&name, ty, source, alias, default, diag));
         }
         Placement::Depends { use_cache } => {
@@ -301,7 +349,9 @@ fn classify(ident: &Ident, ty: &Type, placement: Placement, role: Role<'_>, diag
 
     if let Type::Reference(reference) = ty {
         return match last_segment(&reference.elem) {
-            Some((i, _)) if i == "Request" && reference.mutability.is_none() => Some(Kind::RequestRef),
+            Some((i, _)) if i == "Request" && reference.mutability.is_none() => {
+                Some(Kind::RequestRef)
+            }
             _ => {
                 diag.error(ty, "take an owned type here (`String`, not `&str`)");
                 None
@@ -309,7 +359,10 @@ fn classify(ident: &Ident, ty: &Type, placement: Placement, role: Role<'_>, diag
         };
     }
     if let Type::ImplTrait(_) = ty {
-        diag.error(ty, "`impl Trait` cannot be extracted from a request: name a concrete type");
+        diag.error(
+            ty,
+            "`impl Trait` cannot be extracted from a request: name a concrete type",
+        );
         return None;
     }
 
@@ -324,7 +377,10 @@ fn classify(ident: &Ident, ty: &Type, placement: Placement, role: Role<'_>, diag
         (Some("Next"), _) => match role {
             Role::Middleware => Some(Kind::Next),
             _ => {
-                diag.error(ty, "`Next` is only for middleware (`#[middleware(\"http\")]`)");
+                diag.error(
+                    ty,
+                    "`Next` is only for middleware (`#[middleware(\"http\")]`)",
+                );
                 None
             }
         },

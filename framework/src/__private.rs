@@ -16,7 +16,9 @@ pub use std::vec::Vec;
 pub use crate::background::BackgroundTasks;
 pub use crate::depends::{fallible, plain, Dependency, Depends, IntoResolved, Resolved};
 pub use crate::error::{ErrorDetail, Loc, ValidationError};
-pub use crate::extract::{FromBody, ParamError, ParamParser, Query, State, ViaFromParam, ViaFromStr};
+pub use crate::extract::{
+    FromBody, ParamError, ParamParser, Query, State, ViaFromParam, ViaFromStr,
+};
 pub use crate::middleware::{Middleware, Next};
 pub use crate::request::Request;
 pub use crate::response::{IntoResponse, Response};
@@ -78,10 +80,15 @@ pub fn one<T>(
 ) -> Option<T> {
     match raw(request, source, name) {
         None => {
-            errors.push(ErrorDetail::missing(vec![Loc::from(source.loc()), Loc::from(name)]));
+            errors.push(ErrorDetail::missing(vec![
+                Loc::from(source.loc()),
+                Loc::from(name),
+            ]));
             None
         }
-        Some(text) => parse(&text).map_err(|e| errors.push(bad(source, name, &text, e))).ok(),
+        Some(text) => parse(&text)
+            .map_err(|e| errors.push(bad(source, name, &text, e)))
+            .ok(),
     }
 }
 
@@ -116,7 +123,9 @@ pub fn or_default<T>(
 ) -> Option<T> {
     match raw(request, source, name) {
         None => Some(default()),
-        Some(text) => parse(&text).map_err(|e| errors.push(bad(source, name, &text, e))).ok(),
+        Some(text) => parse(&text)
+            .map_err(|e| errors.push(bad(source, name, &text, e)))
+            .ok(),
     }
 }
 
@@ -145,7 +154,10 @@ pub fn many<T>(
         if let Some(default) = default {
             return Some(default());
         }
-        errors.push(ErrorDetail::missing(vec![Loc::from(source.loc()), Loc::from(name)]));
+        errors.push(ErrorDetail::missing(vec![
+            Loc::from(source.loc()),
+            Loc::from(name),
+        ]));
         return None;
     }
     let mut values = Vec::with_capacity(texts.len());

@@ -16,7 +16,9 @@ use crate::error::Error;
 use crate::middleware::{IntoMiddleware, Layer, Next};
 use crate::request::Request;
 use crate::response::{IntoResponse, Response};
-use crate::routing::{self, Endpoint, Entry, Layered, Route, RouteEndpoint, Routed, Table, WithDependencies};
+use crate::routing::{
+    self, Endpoint, Entry, Layered, Route, RouteEndpoint, Routed, Table, WithDependencies,
+};
 
 /// Server settings, with defaults close to uvicorn's.
 #[derive(Debug, Clone)]
@@ -128,7 +130,8 @@ impl Router {
     where
         M: IntoMiddleware<Marker>,
     {
-        self.layers.push(Layer::new(middleware.into_middleware(), false));
+        self.layers
+            .push(Layer::new(middleware.into_middleware(), false));
         self
     }
 
@@ -154,7 +157,9 @@ impl Router {
             .into_iter()
             .map(|mut pending| {
                 // This router is outside the routers it included.
-                pending.dependencies.splice(0..0, dependencies.iter().cloned());
+                pending
+                    .dependencies
+                    .splice(0..0, dependencies.iter().cloned());
                 if let Some(layers) = &shared_layers {
                     pending.layers.insert(0, layers.clone());
                 }
@@ -242,7 +247,8 @@ impl App {
     where
         M: IntoMiddleware<Marker>,
     {
-        self.layers.push(Layer::new(middleware.into_middleware(), false));
+        self.layers
+            .push(Layer::new(middleware.into_middleware(), false));
         self
     }
 
@@ -252,7 +258,8 @@ impl App {
     where
         M: IntoMiddleware<Marker>,
     {
-        self.layers.push(Layer::new(middleware.into_middleware(), true));
+        self.layers
+            .push(Layer::new(middleware.into_middleware(), true));
         self
     }
 
@@ -272,12 +279,17 @@ impl App {
     /// Replaces dependency `D` by `with` everywhere, as FastAPI's
     /// `app.dependency_overrides[d] = with`, for tests:
     /// `.override_dependency(get_db, fake_db)`.
-    pub fn override_dependency<D, W>(mut self, _dependency: impl FnOnce() -> D, _with: impl FnOnce() -> W) -> Self
+    pub fn override_dependency<D, W>(
+        mut self,
+        _dependency: impl FnOnce() -> D,
+        _with: impl FnOnce() -> W,
+    ) -> Self
     where
         D: Dependency,
         W: Dependency<Output = D::Output>,
     {
-        self.overrides.insert(TypeId::of::<D>(), Arc::new(Erased::<W>::new()));
+        self.overrides
+            .insert(TypeId::of::<D>(), Arc::new(Erased::<W>::new()));
         self
     }
 
@@ -321,7 +333,10 @@ impl App {
                 });
             }
             for layers in pending.layers.into_iter().rev() {
-                endpoint = Box::new(Layered { layers, inner: endpoint });
+                endpoint = Box::new(Layered {
+                    layers,
+                    inner: endpoint,
+                });
             }
             let endpoint: Arc<dyn Endpoint> = Arc::from(endpoint);
             for method in pending.methods {

@@ -78,7 +78,9 @@ impl BackgroundTasks {
         F: Future + Send + 'static,
         F::Output: TaskResult,
     {
-        self.push(Task::Async(Box::pin(async move { task.await.into_outcome() })));
+        self.push(Task::Async(Box::pin(
+            async move { task.await.into_outcome() },
+        )));
     }
 
     /// Adds blocking work (file or CPU work, a sync client), run on the
@@ -172,7 +174,10 @@ impl Tracker {
 }
 
 fn block_on_new_runtime(work: impl Future<Output = ()>) {
-    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime.block_on(work),
         Err(e) => tracing::error!("background work dropped: no runtime ({e})"),
     }
@@ -259,10 +264,9 @@ async fn run_tasks(tasks: Vec<Task>, request_id: Option<&str>) {
                 .unwrap_or_else(|panic| Err(format!("panicked: {}", panic_message(&*panic)))),
             Task::Blocking(work) => match tokio::task::spawn_blocking(work).await {
                 Ok(outcome) => outcome,
-                Err(e) if e.is_panic() => Err(format!(
-                    "panicked: {}",
-                    panic_message(&*e.into_panic())
-                )),
+                Err(e) if e.is_panic() => {
+                    Err(format!("panicked: {}", panic_message(&*e.into_panic())))
+                }
                 Err(e) => Err(e.to_string()),
             },
         };

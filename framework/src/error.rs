@@ -257,7 +257,6 @@ impl Error {
     pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
         self.inner.downcast_ref()
     }
-
 }
 
 impl fmt::Debug for Error {

@@ -4,9 +4,13 @@ pub use crate::background::BackgroundTasks;
 pub use crate::depends::{Depends, Yield};
 pub use crate::error::{Error, HttpError};
 pub use crate::extract::{Form, Json, Query, State};
+pub use crate::middleware::{
+    ApiKeyMiddleware, RateLimitMiddleware, RequestIdMiddleware, TimingMiddleware,
+};
+pub use crate::middleware::{
+    CorsMiddleware, GZipMiddleware, HttpsRedirectMiddleware, TrustedHostMiddleware,
+};
 pub use crate::middleware::{Middleware, Next};
-pub use crate::middleware::{CorsMiddleware, GZipMiddleware, HttpsRedirectMiddleware, TrustedHostMiddleware};
-pub use crate::middleware::{ApiKeyMiddleware, RateLimitMiddleware, RequestIdMiddleware, TimingMiddleware};
 pub use crate::request::Request;
 pub use crate::response::{FileResponse, Html, IntoResponse, Redirect, Response, Streaming};
 pub use crate::testing::TestClient;

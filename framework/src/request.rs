@@ -282,7 +282,10 @@ impl Request {
     /// The background tasks of this request, shared by its handler and
     /// dependencies.
     pub fn background_tasks(&mut self) -> BackgroundTasks {
-        self.scope.tasks.get_or_insert_with(BackgroundTasks::new).clone()
+        self.scope
+            .tasks
+            .get_or_insert_with(BackgroundTasks::new)
+            .clone()
     }
 
     /// Moves what must outlive the handler into two scopes: the work that
@@ -290,15 +293,38 @@ impl Request {
     /// cleanups that run right after the handler (`scope = "function"`).
     /// Either one, dropped unrun, still runs its work.
     pub(crate) fn take_scope(&mut self) -> (Option<Scope>, Option<Scope>) {
-        let RequestScope { tasks, cleanups, .. } = std::mem::take(&mut self.scope);
+        // Most requests register no task and no cleanup: nothing to move
+        // (the partition below costs ~300 instructions per request).
+        if self.scope.tasks.is_none()
+            && self
+                .scope
+                .cleanups
+                .get_mut()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty()
+        {
+            return (None, None);
+        }
+        let RequestScope {
+            tasks, cleanups, ..
+        } = std::mem::take(&mut self.scope);
         let cleanups = cleanups.into_inner().unwrap_or_else(|e| e.into_inner());
-        let request_id = self.head.extensions.get::<RequestId>().map(|id| id.0.clone());
+        let request_id = self
+            .head
+            .extensions
+            .get::<RequestId>()
+            .map(|id| id.0.clone());
         let (after_handler, after_response): (Vec<_>, Vec<_>) =
             cleanups.into_iter().partition(|c| c.after_handler);
         let tracker = &self.app.tracker;
         let work = |cleanups: Vec<Cleanup>| cleanups.into_iter().map(|c| c.work).collect();
         (
-            Scope::new(tasks, work(after_response), tracker.clone(), request_id.clone()),
+            Scope::new(
+                tasks,
+                work(after_response),
+                tracker.clone(),
+                request_id.clone(),
+            ),
             Scope::new(None, work(after_handler), tracker.clone(), request_id),
         )
     }
@@ -309,7 +335,9 @@ impl Drop for Request {
     // by itself) still owes its dependencies' cleanup and its tasks, which
     // dropping the scopes starts.
     fn drop(&mut self) {
-        if self.scope.tasks.is_some() || !self.scope.cleanups.get_mut().map_or(true, |c| c.is_empty()) {
+        if self.scope.tasks.is_some()
+            || !self.scope.cleanups.get_mut().map_or(true, |c| c.is_empty())
+        {
             drop(self.take_scope());
         }
     }
@@ -333,7 +361,10 @@ async fn read_limited(body: Body, limit: usize) -> Result<Bytes, HttpError> {
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Err(_) => Err(HttpError::new(400, "Bad Request: the body could not be read")),
+        Err(_) => Err(HttpError::new(
+            400,
+            "Bad Request: the body could not be read",
+        )),
     }
 }
 

@@ -244,11 +244,12 @@ impl IntoResponse for () {
 
     fn into_response_with(self, default: StatusCode) -> Response {
         // A status that forbids a body gets none (FastAPI strips it too).
-        let mut response = if default == StatusCode::NO_CONTENT || default == StatusCode::NOT_MODIFIED {
-            Response::new(Body::empty())
-        } else {
-            self.into_response()
-        };
+        let mut response =
+            if default == StatusCode::NO_CONTENT || default == StatusCode::NOT_MODIFIED {
+                Response::new(Body::empty())
+            } else {
+                self.into_response()
+            };
         response.set_status(default);
         response
     }
@@ -295,7 +296,9 @@ impl<T: IntoResponse> IntoResponse for (StatusCode, HeaderMap, T) {
     }
 }
 
-impl<T: IntoResponse, const N: usize> IntoResponse for (StatusCode, [(&'static str, &'static str); N], T) {
+impl<T: IntoResponse, const N: usize> IntoResponse
+    for (StatusCode, [(&'static str, &'static str); N], T)
+{
     fn into_response(self) -> Response {
         let mut response = self.2.into_response();
         response.set_status(self.0);
@@ -441,7 +444,6 @@ impl FileResponse {
             path: path.as_ref().to_path_buf(),
         }
     }
-
 }
 
 impl IntoResponse for FileResponse {

@@ -90,7 +90,10 @@ impl Endpoint for WithDependencies {
         Box::pin(async move {
             let mut errors = std::mem::take(&mut request.scope.errors);
             for dependency in &self.dependencies {
-                if let Err(response) = dependency.resolve_erased(&mut request, &mut errors, true).await {
+                if let Err(response) = dependency
+                    .resolve_erased(&mut request, &mut errors, true)
+                    .await
+                {
                     return crate::__private::early(response, &mut request);
                 }
             }
@@ -129,7 +132,10 @@ pub(crate) struct Table {
 pub(crate) enum Routed<'a> {
     /// Send it to this endpoint; `head` means answer a `HEAD` with a `GET`
     /// route and strip the body.
-    Endpoint { endpoint: &'a dyn Endpoint, head: bool },
+    Endpoint {
+        endpoint: &'a dyn Endpoint,
+        head: bool,
+    },
     /// Answer with this (404, 405, trailing-slash redirect).
     Answer(Response),
 }
@@ -167,7 +173,8 @@ impl Table {
             methods.push("HEAD");
         }
         methods.sort_unstable();
-        routes.allow = HeaderValue::from_str(&methods.join(", ")).unwrap_or(HeaderValue::from_static(""));
+        routes.allow =
+            HeaderValue::from_str(&methods.join(", ")).unwrap_or(HeaderValue::from_static(""));
     }
 
     pub(crate) fn route(&self, request: &mut Request) -> Routed<'_> {
@@ -227,21 +234,31 @@ impl Table {
 
 fn method_not_allowed(allow: &HeaderValue) -> Response {
     let mut response = HttpError::new(405, "Method Not Allowed").into_response();
-    response.headers_mut().insert(http::header::ALLOW, allow.clone());
+    response
+        .headers_mut()
+        .insert(http::header::ALLOW, allow.clone());
     response
 }
 
 /// Makes a `HEAD` answer of a `GET` one: the same status and headers, no body.
 pub(crate) fn strip_body(mut response: Response) -> Response {
     if let Some(len) = response.body().exact_len() {
-        if !response.headers().contains_key(http::header::CONTENT_LENGTH) {
+        if !response
+            .headers()
+            .contains_key(http::header::CONTENT_LENGTH)
+        {
             response.set_header(http::header::CONTENT_LENGTH, len);
         }
     }
-    let length = response.headers().get(http::header::CONTENT_LENGTH).cloned();
+    let length = response
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .cloned();
     let _ = response.replace_body(crate::Body::empty());
     if let Some(length) = length {
-        response.headers_mut().insert(http::header::CONTENT_LENGTH, length);
+        response
+            .headers_mut()
+            .insert(http::header::CONTENT_LENGTH, length);
     }
     response
 }

@@ -92,7 +92,9 @@ impl Options {
         let mut options = Options {
             host: env("HOST").unwrap_or_else(|| "127.0.0.1".into()),
             port: match env("PORT") {
-                Some(port) => port.parse().map_err(|_| format!("PORT={port} is not a port"))?,
+                Some(port) => port
+                    .parse()
+                    .map_err(|_| format!("PORT={port} is not a port"))?,
                 None => 8000,
             },
             access_log: true,
@@ -115,7 +117,9 @@ impl Options {
                 "--host" => options.host = value("--host")?,
                 "--port" => {
                     let port = value("--port")?;
-                    options.port = port.parse().map_err(|_| format!("--port {port} is not a port"))?;
+                    options.port = port
+                        .parse()
+                        .map_err(|_| format!("--port {port} is not a port"))?;
                 }
                 "--log-level" => options.log_level = value("--log-level")?,
                 "--no-access-log" => options.access_log = false,
@@ -146,7 +150,10 @@ fn init_logging(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     // Fails only when the program set up its own subscriber, which wins.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
 }
 
 impl Server {
@@ -209,7 +216,10 @@ impl Server {
         drop(listener);
         tracing::info!("Shutting down");
         let limit = app.config.shutdown_timeout;
-        if tokio::time::timeout(limit, graceful.shutdown()).await.is_err() {
+        if tokio::time::timeout(limit, graceful.shutdown())
+            .await
+            .is_err()
+        {
             tracing::warn!("requests still running after {limit:?}; closing them");
         }
         if !app.tracker.wait_idle(limit).await {
@@ -225,12 +235,20 @@ async fn serve_one(
     request: http::Request<Incoming>,
     peer: SocketAddr,
 ) -> http::Response<Outgoing> {
-    let access = (app.config.access_log && tracing::enabled!(tracing::Level::INFO))
-        .then(|| (request.method().clone(), request.uri().clone(), std::time::Instant::now()));
+    let access = (app.config.access_log && tracing::enabled!(tracing::Level::INFO)).then(|| {
+        (
+            request.method().clone(),
+            request.uri().clone(),
+            std::time::Instant::now(),
+        )
+    });
     // The client as uvicorn logs it: the one a trusted proxy forwarded for.
     let proxy = &app.config.proxy_headers;
     let client = match access {
-        Some(_) => proxy.resolve(Some(peer), request.headers()).0.unwrap_or(peer),
+        Some(_) => proxy
+            .resolve(Some(peer), request.headers())
+            .0
+            .unwrap_or(peer),
         None => peer,
     };
     let request = request.map(Body::incoming);
@@ -247,7 +265,13 @@ async fn serve_one(
 
 pub(crate) fn into_outgoing(response: Response) -> http::Response<Outgoing> {
     let (parts, body, scope) = response.into_parts();
-    http::Response::from_parts(parts, Outgoing { body, _scope: scope })
+    http::Response::from_parts(
+        parts,
+        Outgoing {
+            body,
+            _scope: scope,
+        },
+    )
 }
 
 /// The body handed to hyper. It holds the request's [`Scope`], so that its
@@ -278,26 +302,39 @@ impl http_body::Body for Outgoing {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+/// Ctrl-C or SIGTERM. The handlers are installed here, before the server
+/// says it is running, so a signal sent right after that line is caught
+/// rather than killing the process.
+#[cfg(unix)]
+fn shutdown_signal() -> impl Future<Output = ()> + Send {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt()).ok();
+    let mut terminate = signal(SignalKind::terminate()).ok();
+    async move {
+        let interrupted = async {
+            match &mut interrupt {
+                Some(signal) => signal.recv().await,
+                None => std::future::pending().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        let terminated = async {
+            match &mut terminate {
+                Some(signal) => signal.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = interrupted => {},
+            _ = terminated => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    }
+}
+
+/// Ctrl-C, where there is no SIGTERM.
+#[cfg(not(unix))]
+fn shutdown_signal() -> impl Future<Output = ()> + Send {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -306,7 +343,10 @@ mod tests {
     use super::Options;
 
     fn parse(args: &[&str], env: &[(&str, &str)]) -> Result<Options, String> {
-        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Options::from_env(args.iter().map(|a| a.to_string()), |name| {
             env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
         })
@@ -317,13 +357,22 @@ mod tests {
         type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str, u16);
         let cases: &[Case<'_>] = &[
             (&[], &[], "127.0.0.1", 8000),
-            (&[], &[("HOST", "0.0.0.0"), ("PORT", "9000")], "0.0.0.0", 9000),
+            (
+                &[],
+                &[("HOST", "0.0.0.0"), ("PORT", "9000")],
+                "0.0.0.0",
+                9000,
+            ),
             (&["--port", "7000"], &[("PORT", "9000")], "127.0.0.1", 7000),
             (&["--host=::1", "--port=0"], &[], "::1", 0),
         ];
         for (args, env, host, port) in cases {
             let options = parse(args, env).unwrap();
-            assert_eq!((options.host.as_str(), options.port), (*host, *port), "{args:?} {env:?}");
+            assert_eq!(
+                (options.host.as_str(), options.port),
+                (*host, *port),
+                "{args:?} {env:?}"
+            );
         }
     }
 
@@ -342,10 +391,26 @@ mod tests {
         let cases: &[Case<'_>] = &[
             (&[], &[], default.clone()),
             (&["--no-proxy-headers"], &[], default.clone().enabled(false)),
-            (&["--no-proxy-headers", "--proxy-headers"], &[], default.clone()),
-            (&["--forwarded-allow-ips", "10.0.0.0/8"], &[], default.clone().trust("10.0.0.0/8")),
-            (&["--forwarded-allow-ips=*"], &[], default.clone().trust("*")),
-            (&[], &[("FORWARDED_ALLOW_IPS", "10.1.2.3")], default.clone().trust("10.1.2.3")),
+            (
+                &["--no-proxy-headers", "--proxy-headers"],
+                &[],
+                default.clone(),
+            ),
+            (
+                &["--forwarded-allow-ips", "10.0.0.0/8"],
+                &[],
+                default.clone().trust("10.0.0.0/8"),
+            ),
+            (
+                &["--forwarded-allow-ips=*"],
+                &[],
+                default.clone().trust("*"),
+            ),
+            (
+                &[],
+                &[("FORWARDED_ALLOW_IPS", "10.1.2.3")],
+                default.clone().trust("10.1.2.3"),
+            ),
             (
                 &["--forwarded-allow-ips", "192.168.0.1"],
                 &[("FORWARDED_ALLOW_IPS", "10.1.2.3")],
@@ -354,12 +419,16 @@ mod tests {
         ];
         for (args, env, expected) in cases {
             let mut proxy_headers = ProxyHeaders::new();
-            parse(args, env).unwrap().apply_proxy_headers(&mut proxy_headers);
+            parse(args, env)
+                .unwrap()
+                .apply_proxy_headers(&mut proxy_headers);
             assert_eq!(proxy_headers, *expected, "{args:?} {env:?}");
         }
         // Flags not given leave what the app set in code.
         let mut set_in_code = ProxyHeaders::disabled().trust("10.0.0.1");
-        parse(&[], &[]).unwrap().apply_proxy_headers(&mut set_in_code);
+        parse(&[], &[])
+            .unwrap()
+            .apply_proxy_headers(&mut set_in_code);
         assert_eq!(set_in_code, ProxyHeaders::disabled().trust("10.0.0.1"));
         assert!(parse(&["--forwarded-allow-ips"], &[]).is_err());
     }

@@ -123,14 +123,21 @@ impl TestRequest<'_> {
 
     /// Sends `value` as a JSON body with `content-type: application/json`.
     pub fn json<T: Serialize + ?Sized>(mut self, value: &T) -> Self {
-        self.body = serde_json::to_vec(value).expect("TestRequest::json: unserializable").into();
-        self.headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        self.body = serde_json::to_vec(value)
+            .expect("TestRequest::json: unserializable")
+            .into();
+        self.headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         self
     }
 
     /// Sends `value` as a urlencoded form.
     pub fn form<T: Serialize + ?Sized>(mut self, value: &T) -> Self {
-        self.body = serde_urlencoded::to_string(value).expect("TestRequest::form: unserializable").into();
+        self.body = serde_urlencoded::to_string(value)
+            .expect("TestRequest::form: unserializable")
+            .into();
         self.headers.insert(
             http::header::CONTENT_TYPE,
             HeaderValue::from_static("application/x-www-form-urlencoded"),

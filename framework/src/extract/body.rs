@@ -38,7 +38,8 @@ impl From<HttpError> for BodyRejection {
 pub trait FromBody: Sized {
     /// Reads the body (through [`Request::body`], which keeps it for
     /// others) and makes the value.
-    fn from_body(request: &mut Request) -> impl Future<Output = Result<Self, BodyRejection>> + Send;
+    fn from_body(request: &mut Request)
+        -> impl Future<Output = Result<Self, BodyRejection>> + Send;
 }
 
 fn missing_body() -> BodyRejection {
@@ -130,7 +131,12 @@ impl<T: DeserializeOwned + Send> FromBody for Form<T> {
             Ok(value) => Ok(Form(value)),
             Err(e) => Err(BodyRejection::Invalid(
                 urlencoded_error::<T>(&bytes, "body").unwrap_or_else(|| {
-                    ErrorDetail::new("value_error", vec![Loc::from("body")], format!("Value error, {e}"), Value::Null)
+                    ErrorDetail::new(
+                        "value_error",
+                        vec![Loc::from("body")],
+                        format!("Value error, {e}"),
+                        Value::Null,
+                    )
                 }),
             )),
         }
@@ -175,7 +181,12 @@ impl<T: DeserializeOwned> Query<T> {
         match serde_urlencoded::from_bytes(query) {
             Ok(value) => Ok(Query(value)),
             Err(e) => Err(urlencoded_error::<T>(query, "query").unwrap_or_else(|| {
-                ErrorDetail::new("value_error", vec![Loc::from("query")], format!("Value error, {e}"), Value::Null)
+                ErrorDetail::new(
+                    "value_error",
+                    vec![Loc::from("query")],
+                    format!("Value error, {e}"),
+                    Value::Null,
+                )
             })),
         }
     }

@@ -7,7 +7,10 @@ use serde_json::Value;
 use crate::error::{ErrorDetail, Loc};
 
 /// The details for a JSON body `bytes` that failed to become `T`.
-pub(crate) fn json_errors<T: DeserializeOwned>(bytes: &[u8], error: serde_json::Error) -> ErrorDetail {
+pub(crate) fn json_errors<T: DeserializeOwned>(
+    bytes: &[u8],
+    error: serde_json::Error,
+) -> ErrorDetail {
     if error.is_syntax() || error.is_eof() {
         return json_invalid(bytes, &error);
     }
@@ -28,7 +31,12 @@ pub(crate) fn json_errors<T: DeserializeOwned>(bytes: &[u8], error: serde_json::
         );
     }
     match serde_path_to_error::deserialize::<_, T>(&value) {
-        Ok(_) => ErrorDetail::new("value_error", vec![Loc::from("body")], format!("Value error, {error}"), Value::Null),
+        Ok(_) => ErrorDetail::new(
+            "value_error",
+            vec![Loc::from("body")],
+            format!("Value error, {error}"),
+            Value::Null,
+        ),
         Err(e) => {
             let mut loc = vec![Loc::from("body")];
             let mut input = &value;
@@ -68,7 +76,11 @@ fn json_invalid(bytes: &[u8], error: &serde_json::Error) -> ErrorDetail {
 /// decoder reports positions.
 fn offset_of(bytes: &[u8], line: usize, column: usize) -> usize {
     let text = String::from_utf8_lossy(bytes);
-    let before: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(|l| l.chars().count()).sum();
+    let before: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(|l| l.chars().count())
+        .sum();
     before + column.saturating_sub(1)
 }
 
@@ -89,7 +101,12 @@ pub(crate) fn data_error(mut loc: Vec<Loc>, input: Value, message: String) -> Er
     if let Some(field) = between(&message, "unknown field `", "`") {
         loc.push(Loc::from(field.to_owned()));
         let input = input.get(field).cloned().unwrap_or(Value::Null);
-        return ErrorDetail::new("extra_forbidden", loc, "Extra inputs are not permitted", input);
+        return ErrorDetail::new(
+            "extra_forbidden",
+            loc,
+            "Extra inputs are not permitted",
+            input,
+        );
     }
     if message.starts_with("invalid type:") {
         let expected = message.rsplit("expected ").next().unwrap_or("");
@@ -101,7 +118,9 @@ pub(crate) fn data_error(mut loc: Vec<Loc>, input: Value, message: String) -> Er
 
 fn expected_kind(expected: &str) -> (&'static str, &'static str) {
     match expected {
-        "a string" | "a borrowed string" | "a character" => ("string_type", "Input should be a valid string"),
+        "a string" | "a borrowed string" | "a character" => {
+            ("string_type", "Input should be a valid string")
+        }
         "a boolean" => ("bool_type", "Input should be a valid boolean"),
         "f32" | "f64" => ("float_type", "Input should be a valid number"),
         "a sequence" | "a tuple" => ("list_type", "Input should be a valid list"),
@@ -110,7 +129,9 @@ fn expected_kind(expected: &str) -> (&'static str, &'static str) {
             "model_attributes_type",
             "Input should be a valid dictionary or object to extract fields from",
         ),
-        e if e.starts_with('i') || e.starts_with('u') => ("int_type", "Input should be a valid integer"),
+        e if e.starts_with('i') || e.starts_with('u') => {
+            ("int_type", "Input should be a valid integer")
+        }
         _ => ("value_error", "Value error, invalid type"),
     }
 }
@@ -122,7 +143,10 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
 
 /// The details for urlencoded `pairs` (a form body or the query string)
 /// that failed to become `T`; `source` is `"body"` or `"query"`.
-pub(crate) fn urlencoded_error<T: DeserializeOwned>(bytes: &[u8], source: &'static str) -> Option<ErrorDetail> {
+pub(crate) fn urlencoded_error<T: DeserializeOwned>(
+    bytes: &[u8],
+    source: &'static str,
+) -> Option<ErrorDetail> {
     let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(bytes));
     let error = serde_path_to_error::deserialize::<_, T>(deserializer).err()?;
     let mut loc = vec![Loc::from(source)];
@@ -143,11 +167,20 @@ pub(crate) fn urlencoded_error<T: DeserializeOwned>(bytes: &[u8], source: &'stat
         // A scalar that did not parse: word it as the path and query
         // parameters do, by what the text looks like it should have been.
         let (kind, msg) = if message.contains("invalid digit") || message.contains("number too") {
-            ("int_parsing", "Input should be a valid integer, unable to parse string as an integer")
+            (
+                "int_parsing",
+                "Input should be a valid integer, unable to parse string as an integer",
+            )
         } else if message.contains("invalid float") {
-            ("float_parsing", "Input should be a valid number, unable to parse string as a number")
+            (
+                "float_parsing",
+                "Input should be a valid number, unable to parse string as a number",
+            )
         } else if message.contains("provided string was not `true` or `false`") {
-            ("bool_parsing", "Input should be a valid boolean, unable to interpret input")
+            (
+                "bool_parsing",
+                "Input should be a valid boolean, unable to interpret input",
+            )
         } else {
             return Some(data_error(loc, Value::String(raw), message));
         };
@@ -156,7 +189,11 @@ pub(crate) fn urlencoded_error<T: DeserializeOwned>(bytes: &[u8], source: &'stat
     let input: serde_json::Map<String, Value> = form_urlencoded::parse(bytes)
         .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
         .collect();
-    let input = if message.starts_with("missing field") { Value::Null } else { Value::Object(input) };
+    let input = if message.starts_with("missing field") {
+        Value::Null
+    } else {
+        Value::Object(input)
+    };
     Some(data_error(loc, input, message))
 }
 

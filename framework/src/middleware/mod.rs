@@ -96,7 +96,11 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait Middleware: Send + Sync + 'static {
     /// Handles one request: answer it, or pass it on with
     /// `call_next.run(request)` and adjust what comes back.
-    fn dispatch(&self, request: Request, call_next: Next<'_>) -> impl Future<Output = Response> + Send;
+    fn dispatch(
+        &self,
+        request: Request,
+        call_next: Next<'_>,
+    ) -> impl Future<Output = Response> + Send;
 }
 
 /// What `App::middleware` takes: a [`Middleware`] value (class style), or
@@ -195,7 +199,11 @@ impl<'a> Next<'a> {
         }
     }
 
-    pub(crate) fn endpoint(layers: &'a [Layer], endpoint: &'a dyn Endpoint, request: &Request) -> Self {
+    pub(crate) fn endpoint(
+        layers: &'a [Layer],
+        endpoint: &'a dyn Endpoint,
+        request: &Request,
+    ) -> Self {
         Next {
             layers,
             target: Target::Endpoint(endpoint),
