@@ -6,7 +6,7 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{ItemFn, ReturnType, Type};
+use syn::{ReturnType, Type};
 
 use crate::diag::Diagnostics;
 use crate::extract::{extraction, Exits};
@@ -82,21 +82,13 @@ fn output(ret: &ReturnType) -> (Type, Returns) {
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut diag = Diagnostics::default();
     let after_handler = cleanup_after_handler(args, &mut diag);
-    let mut function = match syn::parse2::<ItemFn>(item.clone()) {
+    let mut function = match crate::diag::function(
+        item,
+        &mut diag,
+        "`#[depends]` goes on a function: `async fn name(…) -> T { … }`",
+    ) {
         Ok(function) => function,
-        Err(_) => {
-            let span = item
-                .clone()
-                .into_iter()
-                .next()
-                .map_or_else(proc_macro2::Span::call_site, |t| t.span());
-            diag.error_at(
-                span,
-                "`#[depends]` goes on a function: `async fn name(…) -> T { … }`",
-            );
-            let errors = diag.into_compile_errors();
-            return quote!(#errors #item);
-        }
+        Err(tokens) => return tokens,
     };
     let name = function.sig.ident.clone();
     let vis = function.vis.clone();

@@ -36,3 +36,25 @@ impl Diagnostics {
             .unwrap_or_default()
     }
 }
+
+/// The function an attribute is on, or (when it is on something else) the
+/// error saying what it goes on, with the item emitted unchanged after it.
+pub(crate) fn function(
+    item: TokenStream,
+    diag: &mut Diagnostics,
+    goes_on: &str,
+) -> Result<syn::ItemFn, TokenStream> {
+    match syn::parse2::<syn::ItemFn>(item.clone()) {
+        Ok(function) => Ok(function),
+        Err(_) => {
+            let span = item
+                .clone()
+                .into_iter()
+                .next()
+                .map_or_else(proc_macro2::Span::call_site, |t| t.span());
+            diag.error_at(span, goes_on);
+            let errors = std::mem::take(diag).into_compile_errors();
+            Err(quote::quote!(#errors #item))
+        }
+    }
+}

@@ -4,7 +4,7 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{ItemFn, LitStr, ReturnType};
+use syn::{LitStr, ReturnType};
 
 use crate::diag::Diagnostics;
 use crate::extract::{extraction, Exits};
@@ -34,18 +34,13 @@ fn check_kind(args: TokenStream, diag: &mut Diagnostics) {
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut diag = Diagnostics::default();
     check_kind(args, &mut diag);
-    let mut function = match syn::parse2::<ItemFn>(item.clone()) {
+    let mut function = match crate::diag::function(
+        item,
+        &mut diag,
+        "`#[middleware]` goes on `async fn name(request: Request, call_next: Next) -> Response`",
+    ) {
         Ok(function) => function,
-        Err(_) => {
-            let span = item
-                .clone()
-                .into_iter()
-                .next()
-                .map_or_else(proc_macro2::Span::call_site, |t| t.span());
-            diag.error_at(span, "`#[middleware]` goes on `async fn name(request: Request, call_next: Next) -> Response`");
-            let errors = diag.into_compile_errors();
-            return quote!(#errors #item);
-        }
+        Err(tokens) => return tokens,
     };
     let name = function.sig.ident.clone();
     let vis = function.vis.clone();

@@ -4,7 +4,6 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
-use syn::ItemFn;
 
 use crate::diag::Diagnostics;
 use crate::extract::{extraction, Exits};
@@ -17,16 +16,13 @@ pub(crate) fn expand(
     item: TokenStream,
 ) -> TokenStream {
     let mut diag = Diagnostics::default();
-    let mut function = match syn::parse2::<ItemFn>(item.clone()) {
+    let mut function = match crate::diag::function(
+        item,
+        &mut diag,
+        "a route attribute goes on a function: `async fn name(…) -> … { … }`",
+    ) {
         Ok(function) => function,
-        Err(_) => {
-            diag.error_at(
-                first_span(&item),
-                "a route attribute goes on a function: `async fn name(…) -> … { … }`",
-            );
-            let errors = diag.into_compile_errors();
-            return quote!(#errors #item);
-        }
+        Err(tokens) => return tokens,
     };
     let name = function.sig.ident.clone();
     let vis = function.vis.clone();
@@ -219,12 +215,4 @@ fn stub(name: &syn::Ident, route: &syn::Ident, vis: &syn::Visibility) -> TokenSt
             }
         }
     }
-}
-
-fn first_span(tokens: &TokenStream) -> Span {
-    tokens
-        .clone()
-        .into_iter()
-        .next()
-        .map_or_else(Span::call_site, |t| t.span())
 }

@@ -243,23 +243,19 @@ impl App {
 
     /// Adds a middleware around everything registered. The first added is
     /// the outermost (see [`middleware`](crate::middleware#ordering)).
-    pub fn middleware<M, Marker>(mut self, middleware: M) -> Self
-    where
-        M: IntoMiddleware<Marker>,
-    {
-        self.layers
-            .push(Layer::new(middleware.into_middleware(), false));
-        self
+    pub fn middleware<M: IntoMiddleware<Marker>, Marker>(self, middleware: M) -> Self {
+        self.layer(middleware, false)
     }
 
     /// Adds a streaming-level middleware, as a pure ASGI middleware: like
     /// [`middleware`](App::middleware), and it also sees WebSocket upgrades.
-    pub fn streaming_middleware<M, Marker>(mut self, middleware: M) -> Self
-    where
-        M: IntoMiddleware<Marker>,
-    {
+    pub fn streaming_middleware<M: IntoMiddleware<Marker>, Marker>(self, middleware: M) -> Self {
+        self.layer(middleware, true)
+    }
+
+    fn layer<M: IntoMiddleware<Marker>, Marker>(mut self, middleware: M, streaming: bool) -> Self {
         self.layers
-            .push(Layer::new(middleware.into_middleware(), true));
+            .push(Layer::new(middleware.into_middleware(), streaming));
         self
     }
 
