@@ -2,7 +2,7 @@
 //! implementing `Route`, and the function itself stays callable as
 //! `name::handler(…)`.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 
 use crate::diag::Diagnostics;
