@@ -3,121 +3,14 @@
 //! client never waits for them; one that fails or panics does not stop the
 //! next; graceful shutdown waits for them; `TestClient` waits for them too.
 
-use std::pin::Pin;
+mod common;
+
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 
-use bytes::Bytes;
+use common::{capture_global_logs, fetch, guard, serve, Events, Observer, Running};
 use framework::prelude::*;
-use framework::Body;
-use hyper::body::Frame;
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
-
-// ---------------------------------------------------------------------------
-// Helpers
-// ---------------------------------------------------------------------------
-
-/// What happened, in order, shared by the app (as state) and the test.
-#[derive(Clone, Default)]
-struct Events(Arc<Mutex<Vec<String>>>);
-
-impl Events {
-    fn push(&self, event: impl Into<String>) {
-        self.0.lock().unwrap().push(event.into());
-    }
-
-    fn all(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
-}
-
-/// A body that records when it has been sent to its end.
-struct RecordEnd {
-    inner: Body,
-    events: Events,
-}
-
-impl hyper::body::Body for RecordEnd {
-    type Data = Bytes;
-    type Error = framework::BoxError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        if let Poll::Ready(None) = polled {
-            self.events.push("body sent");
-        }
-        polled
-    }
-}
-
-/// Records the response passing out, and the end of its body.
-struct Observer(Events);
-
-impl Middleware for Observer {
-    async fn dispatch(&self, request: Request, call_next: Next<'_>) -> Response {
-        let response = call_next.run(request).await;
-        self.0.push("response out");
-        let events = self.0.clone();
-        response.map_body(move |inner| Body::new(RecordEnd { inner, events }))
-    }
-}
-
-/// Serves `app` on a free port until the returned sender fires.
-async fn serve(
-    app: App,
-) -> (
-    std::net::SocketAddr,
-    oneshot::Sender<()>,
-    tokio::task::JoinHandle<std::io::Result<()>>,
-) {
-    let server = app.bind("127.0.0.1:0").await.unwrap();
-    let addr = server.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let serving = tokio::spawn(server.run_until(async move {
-        let _ = stopped.await;
-    }));
-    (addr, stop, serving)
-}
-
-/// Sends one request over a real socket and reads the whole response
-/// (which must carry a `content-length`): its status and body.
-async fn fetch(addr: std::net::SocketAddr, request: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    loop {
-        let mut chunk = [0u8; 4096];
-        let n = stream.read(&mut chunk).await.unwrap();
-        assert!(n > 0, "the server closed the connection early");
-        buf.extend_from_slice(&chunk[..n]);
-        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-            continue;
-        };
-        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-        let length: usize = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .map(|v| v.trim().parse().unwrap())
-            .expect("a content-length");
-        if buf.len() >= end + 4 + length {
-            let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-            let body = String::from_utf8_lossy(&buf[end + 4..end + 4 + length]).into_owned();
-            return (status, body);
-        }
-    }
-}
-
-async fn guard<F: std::future::Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(std::time::Duration::from_secs(60), future)
-        .await
-        .unwrap_or_else(|_| panic!("{what} never happened"))
-}
 
 // ---------------------------------------------------------------------------
 // Order: dependency's then handler's, async and blocking, after the response
@@ -245,21 +138,32 @@ async fn slow_task(background_tasks: BackgroundTasks, hold: State<Hold>) -> Json
     Json(json!({"message": "accepted"}))
 }
 
-#[tokio::test]
-async fn the_client_gets_its_answer_while_the_task_is_still_blocked() {
+/// Serves `slow_task` with a hold on its task: the server, the test's end
+/// of the hold (sending releases the task), and the news of its end.
+async fn serve_slow_task() -> (
+    Running,
+    oneshot::Sender<()>,
+    mpsc::UnboundedReceiver<&'static str>,
+) {
     let (release, released) = oneshot::channel();
-    let (done, mut task_done) = mpsc::unbounded_channel();
+    let (done, task_done) = mpsc::unbounded_channel();
     let hold = Hold {
         release: Mutex::new(Some(released)),
         done,
     };
-    let (addr, stop, serving) = serve(App::new().state(hold).route(slow_task)).await;
+    let server = serve(App::new().state(hold).route(slow_task)).await;
+    (server, release, task_done)
+}
+
+#[tokio::test]
+async fn the_client_gets_its_answer_while_the_task_is_still_blocked() {
+    let (server, release, mut task_done) = serve_slow_task().await;
     // The whole response arrives while the task waits for the test: had the
     // server waited for the task, this would never return.
     let (status, body) = guard(
         "the response",
         fetch(
-            addr,
+            server.addr,
             "POST /slow-task HTTP/1.1\r\nhost: test\r\ncontent-length: 0\r\n\r\n",
         ),
     )
@@ -269,8 +173,7 @@ async fn the_client_gets_its_answer_while_the_task_is_still_blocked() {
     assert!(task_done.try_recv().is_err(), "the task is still blocked");
     release.send(()).unwrap();
     assert_eq!(guard("the task", task_done.recv()).await, Some("task done"));
-    stop.send(()).unwrap();
-    serving.await.unwrap().unwrap();
+    server.shut_down().await.unwrap();
 }
 
 // ---------------------------------------------------------------------------
@@ -323,22 +226,17 @@ async fn a_failing_or_panicking_task_does_not_stop_the_next() {
 
 #[tokio::test]
 async fn graceful_shutdown_waits_for_the_tasks_of_answered_requests() {
-    let (release, released) = oneshot::channel();
-    let (done, mut task_done) = mpsc::unbounded_channel();
-    let hold = Hold {
-        release: Mutex::new(Some(released)),
-        done,
-    };
-    let (addr, stop, serving) = serve(App::new().state(hold).route(slow_task)).await;
+    let (server, release, mut task_done) = serve_slow_task().await;
     let (status, _) = guard(
         "the response",
-        fetch(addr, "POST /slow-task HTTP/1.1\r\nhost: test\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"),
+        fetch(server.addr, "POST /slow-task HTTP/1.1\r\nhost: test\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"),
     )
     .await;
     assert_eq!(status, 200);
 
     // Shut down while the task is blocked: the server stops accepting but
     // must not finish before the task does.
+    let Running { stop, serving, .. } = server;
     stop.send(()).unwrap();
     for _ in 0..50 {
         tokio::task::yield_now().await;
@@ -384,21 +282,6 @@ async fn test_client_waits_for_the_tasks_before_returning() {
 // Each failure is logged with its cause and the request id
 // ---------------------------------------------------------------------------
 
-/// Collects formatted log lines.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[middleware("http")]
 async fn tag_request(mut request: Request, call_next: Next) -> Response {
     let id = framework::request::RequestId(Arc::from("req-42"));
@@ -408,15 +291,7 @@ async fn tag_request(mut request: Request, call_next: Next) -> Response {
 
 #[tokio::test]
 async fn each_failing_task_is_logged_with_its_cause_and_the_request_id() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    // The test runtime is single-threaded, so the thread's default
-    // subscriber sees the task runner's events.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let captured = capture_global_logs();
     let events = Events::default();
     let client = TestClient::new(
         App::new()
@@ -425,10 +300,10 @@ async fn each_failing_task_is_logged_with_its_cause_and_the_request_id() {
             .route(failing_tasks),
     );
     assert_eq!(client.get("/failing-tasks").send().await.status(), 200);
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     let failures: Vec<&str> = log
         .lines()
-        .filter(|l| l.contains("background task failed"))
+        .filter(|l| l.contains("background task failed") && l.contains("req-42"))
         .collect();
     assert_eq!(failures.len(), 4, "{log}");
     for (line, cause) in failures.iter().zip([

@@ -4,39 +4,22 @@
 //! order of setup whatever happened, usable from middleware, attached to
 //! the app, a router or a route, shaped as a query "class", and overridable.
 
-use std::collections::HashMap;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+mod common;
 
-use bytes::Bytes;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use common::{guard, serve, ChunkSource, ChunkStream, Events, Observer, RawClient};
 use framework::prelude::*;
-use framework::{Body, HttpError};
-use http_body_util::BodyDataStream;
-use hyper::body::Frame;
+use framework::testing::TestResponse;
+use framework::HttpError;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
-/// What happened, in order, shared by the app (as state) and the test.
-#[derive(Clone, Default)]
-struct Events(Arc<Mutex<Vec<String>>>);
-
-impl Events {
-    fn push(&self, event: impl Into<String>) {
-        self.0.lock().unwrap().push(event.into());
-    }
-
-    fn all(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
-}
 
 /// How many times each dependency ran.
 #[derive(Clone, Default)]
@@ -55,108 +38,14 @@ impl Calls {
     }
 }
 
-/// A response body fed by a channel the test holds.
-struct ChannelBody(mpsc::UnboundedReceiver<Bytes>);
-
-impl hyper::body::Body for ChannelBody {
-    type Data = Bytes;
-    type Error = std::convert::Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        self.0
-            .poll_recv(cx)
-            .map(|chunk| chunk.map(|c| Ok(Frame::data(c))))
-    }
-}
-
-/// A body that records when it has been sent to its end.
-struct RecordEnd {
-    inner: Body,
-    events: Events,
-}
-
-impl hyper::body::Body for RecordEnd {
-    type Data = Bytes;
-    type Error = framework::BoxError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        if let Poll::Ready(None) = polled {
-            self.events.push("body sent");
-        }
-        polled
-    }
-}
-
-/// Records the response passing out, and the end of its body.
-struct Observer(Events);
-
-impl Middleware for Observer {
-    async fn dispatch(&self, request: Request, call_next: Next<'_>) -> Response {
-        let response = call_next.run(request).await;
-        self.0.push("response out");
-        let events = self.0.clone();
-        response.map_body(move |inner| Body::new(RecordEnd { inner, events }))
-    }
-}
-
-/// A raw HTTP/1.1 client over a real socket.
-struct RawClient {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-impl RawClient {
-    async fn connect(addr: std::net::SocketAddr) -> Self {
-        RawClient {
-            stream: TcpStream::connect(addr).await.unwrap(),
-            buf: Vec::new(),
-        }
-    }
-
-    async fn send(&mut self, request: &str) {
-        self.stream.write_all(request.as_bytes()).await.unwrap();
-    }
-
-    async fn line(&mut self) -> String {
-        loop {
-            if let Some(at) = self.buf.windows(2).position(|w| w == b"\r\n") {
-                let line = String::from_utf8(self.buf[..at].to_vec()).unwrap();
-                self.buf.drain(..at + 2);
-                return line;
-            }
-            let mut chunk = [0u8; 4096];
-            let n = self.stream.read(&mut chunk).await.unwrap();
-            assert!(n > 0, "the server closed the connection early");
-            self.buf.extend_from_slice(&chunk[..n]);
-        }
-    }
-
-    /// The status, skipping the headers.
-    async fn status(&mut self) -> u16 {
-        let status = self
-            .line()
-            .await
-            .split(' ')
-            .nth(1)
-            .unwrap()
-            .parse()
-            .unwrap();
-        while !self.line().await.is_empty() {}
-        status
-    }
-}
-
-async fn guard<F: std::future::Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(std::time::Duration::from_secs(60), future)
-        .await
-        .unwrap_or_else(|_| panic!("{what} never happened"))
+/// The `loc` of each error a 422 lists, in order.
+fn locs(response: &TestResponse) -> Vec<Value> {
+    response.json::<Value>()["detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["loc"].clone())
+        .collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -255,14 +144,10 @@ async fn dependencies_nest_three_deep_and_may_be_plain_functions() {
     // Bad input three levels down joins one 422 list.
     let response = client.get("/nested?n=x").send().await;
     assert_eq!(response.status(), 422);
-    let detail = response.json::<Value>()["detail"].clone();
-    let locs: Vec<Value> = detail
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["loc"].clone())
-        .collect();
-    assert_eq!(locs, vec![json!(["query", "q"]), json!(["query", "n"])]);
+    assert_eq!(
+        locs(&response),
+        vec![json!(["query", "q"]), json!(["query", "n"])]
+    );
 }
 
 #[tokio::test]
@@ -530,7 +415,7 @@ async fn cleanup_runs_when_the_handler_panics_fails_or_never_runs() {
 
 /// Where the streaming handler finds its chunks, and the cleanup its signal.
 struct Wires {
-    chunks: Mutex<Option<mpsc::UnboundedReceiver<Bytes>>>,
+    chunks: ChunkSource,
     cleaned: mpsc::UnboundedSender<&'static str>,
 }
 
@@ -546,34 +431,23 @@ async fn connection_resource(wires: State<Wires>) -> Yield<()> {
 async fn endless(
     _resource: Depends<connection_resource>,
     wires: State<Wires>,
-) -> Streaming<BodyDataStream<ChannelBody>> {
-    let receiver = wires
-        .chunks
-        .lock()
-        .unwrap()
-        .take()
-        .expect("one request per test");
-    Streaming::new(BodyDataStream::new(ChannelBody(receiver)))
+) -> Streaming<ChunkStream> {
+    Streaming::new(wires.chunks.stream())
 }
 
 #[tokio::test]
 async fn cleanup_runs_when_the_client_disconnects_mid_response() {
-    let (chunks, receiver) = mpsc::unbounded_channel();
+    let (chunks, source) = ChunkSource::channel();
     let (cleaned, mut cleanup_done) = mpsc::unbounded_channel();
     let app = App::new()
         .state(Wires {
-            chunks: Mutex::new(Some(receiver)),
+            chunks: source,
             cleaned,
         })
         .route(endless);
-    let server = app.bind("127.0.0.1:0").await.unwrap();
-    let addr = server.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server.run_until(async move {
-        let _ = stopped.await;
-    }));
+    let server = serve(app).await;
 
-    let mut client = RawClient::connect(addr).await;
+    let mut client = RawClient::connect(server.addr).await;
     client
         .send("GET /endless HTTP/1.1\r\nhost: test\r\n\r\n")
         .await;
@@ -593,8 +467,7 @@ async fn cleanup_runs_when_the_client_disconnects_mid_response() {
         Some("cleaned up")
     );
     drop(chunks);
-    stop.send(()).unwrap();
-    serving.await.unwrap().unwrap();
+    server.shut_down().await.unwrap();
 }
 
 // ---------------------------------------------------------------------------
@@ -767,14 +640,8 @@ async fn dependencies_attached_to_a_route_list_their_bad_input_together() {
     assert_eq!(client.get("/open").send().await.status(), 200);
     let response = client.get("/guarded").send().await;
     assert_eq!(response.status(), 422);
-    let locs: Vec<Value> = response.json::<Value>()["detail"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["loc"].clone())
-        .collect();
     assert_eq!(
-        locs,
+        locs(&response),
         vec![json!(["header", "x-token"]), json!(["header", "x-key"])]
     );
     let response = client
@@ -819,15 +686,9 @@ async fn the_same_dependency_attached_at_three_levels_runs_once() {
     // exactly this list for the same app.
     let response = client.get("/r/guarded").send().await;
     assert_eq!(response.status(), 422);
-    let locs: Vec<Value> = response.json::<Value>()["detail"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["loc"].clone())
-        .collect();
     let (token, key) = (json!(["header", "x-token"]), json!(["header", "x-key"]));
     assert_eq!(
-        locs,
+        locs(&response),
         vec![token.clone(), token.clone(), key.clone(), token, key]
     );
 

@@ -26,12 +26,16 @@ mod background_tasks;
 #[path = "../examples/upload.rs"]
 mod upload;
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 // The `send_data` example, which `custom_header` includes for its route
 // (a file may be loaded as a module only once).
 use custom_header::send_data;
 
+use common::assert_onion_order;
+use framework::testing::TestResponse;
 use framework::TestClient;
 use serde_json::{json, Value};
 
@@ -63,7 +67,7 @@ impl Drop for LogDir {
     }
 }
 
-fn process_time(response: &framework::testing::TestResponse) -> f64 {
+fn process_time(response: &TestResponse) -> f64 {
     let value = response
         .header("x-process-time")
         .expect("an x-process-time header");
@@ -101,55 +105,50 @@ async fn timing_class_times_every_answer_and_searches_through_a_dependency() {
 // custom_header and send_data (seed 002)
 // ---------------------------------------------------------------------------
 
+/// What `POST /send-data/` answers at once.
+const DATA_RECEIVED: &str = r#"{"message":"Data received. Logging in background."}"#;
+
+/// Sends the seed's `{"a": 1}` to `POST /send-data/`.
+async fn send_a_1(client: &TestClient) -> TestResponse {
+    client
+        .post("/send-data/")
+        .json(&json!({"a": 1}))
+        .send()
+        .await
+}
+
 #[tokio::test]
 async fn custom_header_adds_its_header_and_logs_the_data_in_the_background() {
     let dir = LogDir::new("custom_header");
     let client = TestClient::new(custom_header::app_with_log_dir(dir.path()));
-    let response = client
-        .post("/send-data/")
-        .json(&json!({"a": 1}))
-        .send()
-        .await;
+    let response = send_a_1(&client).await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.header("x-custom-header"),
         Some("Hello from Middleware")
     );
-    assert_eq!(
-        response.text(),
-        r#"{"message":"Data received. Logging in background."}"#
-    );
+    assert_eq!(response.text(), DATA_RECEIVED);
     assert_eq!(dir.log(), "Received: {'a': 1}\n");
 
     // Every answer carries the header, errors included.
-    let response = client.get("/nope").send().await;
-    assert_eq!(response.status(), 404);
-    assert_eq!(
-        response.header("x-custom-header"),
-        Some("Hello from Middleware")
-    );
-    let response = client.get("/send-data/").send().await;
-    assert_eq!(response.status(), 405);
-    assert_eq!(
-        response.header("x-custom-header"),
-        Some("Hello from Middleware")
-    );
+    for (path, status) in [("/nope", 404), ("/send-data/", 405)] {
+        let response = client.get(path).send().await;
+        assert_eq!(response.status(), status, "{path}");
+        assert_eq!(
+            response.header("x-custom-header"),
+            Some("Hello from Middleware"),
+            "{path}"
+        );
+    }
 }
 
 #[tokio::test]
 async fn send_data_logs_the_object_as_python_prints_a_dict() {
     let dir = LogDir::new("send_data");
     let client = TestClient::new(send_data::app_with_log_dir(dir.path()));
-    let response = client
-        .post("/send-data/")
-        .json(&json!({"a": 1}))
-        .send()
-        .await;
+    let response = send_a_1(&client).await;
     assert_eq!(response.status(), 200);
-    assert_eq!(
-        response.text(),
-        r#"{"message":"Data received. Logging in background."}"#
-    );
+    assert_eq!(response.text(), DATA_RECEIVED);
     assert_eq!(response.header("x-custom-header"), None);
 
     let tricky =
@@ -264,15 +263,9 @@ async fn middleware_order_draws_the_onion_first_registered_outermost() {
     assert!(response.header("x-request-id").is_some());
     assert!(process_time(&response) >= 0.0);
 
-    let onion = middleware_order::app().describe_middleware();
-    let at = |name: &str| {
-        onion
-            .find(name)
-            .unwrap_or_else(|| panic!("{name} missing from {onion}"))
-    };
-    assert!(
-        at("timing") < at("RequestIdLayer") && at("RequestIdLayer") < at("Authentication"),
-        "{onion}"
+    assert_onion_order(
+        &middleware_order::app().describe_middleware(),
+        &["timing", "RequestIdLayer", "Authentication"],
     );
 }
 

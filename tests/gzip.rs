@@ -1,12 +1,11 @@
 //! Issue 5, `GZipMiddleware`: Starlette's thresholds, skips and headers,
 //! and streaming bodies compressed as they stream, over a real socket.
 
-use std::io::{Read, Write};
-use std::pin::Pin;
-use std::sync::Mutex;
-use std::task::{Context, Poll};
+mod common;
 
-use bytes::Bytes;
+use std::io::{Read, Write};
+
+use common::{serve, ChannelBody, ChunkSource, ChunkStream};
 use flate2::read::GzDecoder;
 use flate2::write::GzDecoder as GzWriteDecoder;
 use framework::middleware::GZipMiddleware;
@@ -14,9 +13,8 @@ use framework::prelude::*;
 use framework::testing::TestResponse;
 use framework::Body;
 use http_body_util::{BodyDataStream, BodyExt, Empty};
-use hyper::body::Frame;
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 // ---------------------------------------------------------------------------
 // Routes, one per kind of response Starlette treats differently
@@ -53,34 +51,23 @@ async fn json_list() -> Json<Value> {
     Json(json!({"items": (0..200).map(|i| json!({"id": i, "name": "item"})).collect::<Vec<_>>()}))
 }
 
-/// A body of chunks already at hand, each sent as its own frame.
-struct Chunks(std::collections::VecDeque<Bytes>);
-
-impl hyper::body::Body for Chunks {
-    type Data = Bytes;
-    type Error = std::convert::Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        Poll::Ready(self.0.pop_front().map(|chunk| Ok(Frame::data(chunk))))
+/// Two chunks already at hand, each sent as its own frame.
+fn two_chunks() -> ChunkStream {
+    let (chunks, receiver) = mpsc::unbounded_channel();
+    for chunk in [&b"a"[..], b"bbbbbbbbbb"] {
+        chunks.send(Bytes::from_static(chunk)).unwrap();
     }
-}
-
-fn two_chunks() -> BodyDataStream<Chunks> {
-    BodyDataStream::new(Chunks(
-        [Bytes::from_static(b"a"), Bytes::from_static(b"bbbbbbbbbb")].into(),
-    ))
+    // The sender is dropped: the body ends after them.
+    BodyDataStream::new(ChannelBody(receiver))
 }
 
 #[get("/stream")]
-async fn stream() -> Streaming<BodyDataStream<Chunks>> {
+async fn stream() -> Streaming<ChunkStream> {
     Streaming::new(two_chunks())
 }
 
 #[get("/sse")]
-async fn sse() -> Streaming<BodyDataStream<Chunks>> {
+async fn sse() -> Streaming<ChunkStream> {
     Streaming::new(two_chunks()).content_type("text/event-stream")
 }
 
@@ -466,41 +453,9 @@ async fn large_bodies_and_chunks_compressed_on_blocking_threads_come_out_whole()
 // Streaming, over a real socket
 // ---------------------------------------------------------------------------
 
-/// A response body fed by a channel the test holds: each `send` is one chunk.
-struct ChannelBody(mpsc::UnboundedReceiver<Bytes>);
-
-impl hyper::body::Body for ChannelBody {
-    type Data = Bytes;
-    type Error = std::convert::Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        self.0
-            .poll_recv(cx)
-            .map(|chunk| chunk.map(|c| Ok(Frame::data(c))))
-    }
-}
-
-/// Where the streaming handler finds the receiving end of the test's channel.
-struct Gate(Mutex<Option<mpsc::UnboundedReceiver<Bytes>>>);
-
 #[get("/live")]
-async fn live(gate: State<Gate>) -> Streaming<BodyDataStream<ChannelBody>> {
-    let chunks = gate.0.lock().unwrap().take().expect("one request to /live");
-    Streaming::new(BodyDataStream::new(ChannelBody(chunks)))
-}
-
-/// Serves `app` on a free port; dropping the sender stops the server.
-async fn serve(app: App) -> (std::net::SocketAddr, oneshot::Sender<()>) {
-    let server = app.bind("127.0.0.1:0").await.unwrap();
-    let addr = server.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(server.run_until(async move {
-        let _ = stopped.await;
-    }));
-    (addr, stop)
+async fn live(chunks: State<ChunkSource>) -> Streaming<ChunkStream> {
+    Streaming::new(chunks.stream())
 }
 
 async fn connect(
@@ -544,13 +499,14 @@ async fn next_data(body: &mut hyper::body::Incoming) -> Option<Bytes> {
 
 #[tokio::test]
 async fn a_streaming_body_is_compressed_chunk_by_chunk_as_it_streams() {
-    let (feed, chunks) = mpsc::unbounded_channel();
+    let (feed, chunks) = ChunkSource::channel();
     let app = App::new()
         .middleware(GZipMiddleware::new())
-        .state(Gate(Mutex::new(Some(chunks))))
+        .state(chunks)
         .route(live);
-    let (addr, _stop) = serve(app).await;
-    let mut client = connect(addr).await;
+    // Dropped at the end of the test, which stops the server.
+    let server = serve(app).await;
+    let mut client = connect(server.addr).await;
 
     // The head comes before any chunk: nothing is buffered to decide.
     let response = client
@@ -593,8 +549,8 @@ async fn a_streaming_body_is_compressed_chunk_by_chunk_as_it_streams() {
 
 #[tokio::test]
 async fn whole_bodies_and_head_over_a_real_socket() {
-    let (addr, _stop) = serve(app(GZipMiddleware::new())).await;
-    let mut client = connect(addr).await;
+    let server = serve(app(GZipMiddleware::new())).await;
+    let mut client = connect(server.addr).await;
 
     let response = client
         .send_request(get_request("/big", "GET"))

@@ -5,20 +5,16 @@
 //! attached to one router, and hand values to handlers through
 //! `request.state_mut()`.
 
-use std::pin::Pin;
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 
-use bytes::Bytes;
+use common::{assert_onion_order, guard, header, serve, ChunkSource, ChunkStream, RawClient};
 use framework::prelude::*;
 use framework::{Body, HeaderMap, HttpError};
-use http_body_util::{BodyDataStream, BodyExt};
-use hyper::body::Frame;
+use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::sync::mpsc;
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -32,115 +28,6 @@ fn mark(headers: &mut HeaderMap, name: &'static str, value: &str) {
         None => value.to_owned(),
     };
     headers.insert(name, joined.parse().unwrap());
-}
-
-/// A response body fed by a channel the test holds: each `send` is one chunk.
-struct ChannelBody(mpsc::UnboundedReceiver<Bytes>);
-
-impl hyper::body::Body for ChannelBody {
-    type Data = Bytes;
-    type Error = std::convert::Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        self.0
-            .poll_recv(cx)
-            .map(|chunk| chunk.map(|c| Ok(Frame::data(c))))
-    }
-}
-
-/// The stream a handler hands to `Streaming`.
-type ChunkStream = BodyDataStream<ChannelBody>;
-
-/// Where the streaming handler finds the receiving end of the test's channel.
-struct Gate(Mutex<Option<mpsc::UnboundedReceiver<Bytes>>>);
-
-/// A raw HTTP/1.1 client over a real socket, reading exactly what it is told.
-struct RawClient {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-impl RawClient {
-    async fn connect(addr: std::net::SocketAddr) -> Self {
-        RawClient {
-            stream: TcpStream::connect(addr).await.unwrap(),
-            buf: Vec::new(),
-        }
-    }
-
-    async fn send(&mut self, request: &str) {
-        self.stream.write_all(request.as_bytes()).await.unwrap();
-    }
-
-    async fn fill(&mut self) {
-        let mut chunk = [0u8; 4096];
-        let n = self.stream.read(&mut chunk).await.unwrap();
-        assert!(n > 0, "the server closed the connection early");
-        self.buf.extend_from_slice(&chunk[..n]);
-    }
-
-    async fn line(&mut self) -> String {
-        loop {
-            if let Some(at) = self.buf.windows(2).position(|w| w == b"\r\n") {
-                let line = String::from_utf8(self.buf[..at].to_vec()).unwrap();
-                self.buf.drain(..at + 2);
-                return line;
-            }
-            self.fill().await;
-        }
-    }
-
-    async fn exact(&mut self, n: usize) -> Vec<u8> {
-        while self.buf.len() < n {
-            self.fill().await;
-        }
-        self.buf.drain(..n).collect()
-    }
-
-    /// The status and the headers (names lowercased).
-    async fn head(&mut self) -> (u16, Vec<(String, String)>) {
-        let status_line = self.line().await;
-        let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
-        let mut headers = Vec::new();
-        loop {
-            let line = self.line().await;
-            if line.is_empty() {
-                return (status, headers);
-            }
-            let (name, value) = line.split_once(':').unwrap();
-            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-        }
-    }
-
-    /// The next chunk of a chunked body; `None` at the last.
-    async fn chunk(&mut self) -> Option<Vec<u8>> {
-        let size = usize::from_str_radix(self.line().await.trim(), 16).unwrap();
-        if size == 0 {
-            self.line().await;
-            return None;
-        }
-        let data = self.exact(size).await;
-        assert_eq!(self.line().await, "");
-        Some(data)
-    }
-}
-
-fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
-    headers
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
-}
-
-/// Guards a test against hanging forever when the rule it checks breaks:
-/// a wait that should end at once fails the test after a minute instead.
-async fn guard<F: std::future::Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(std::time::Duration::from_secs(60), future)
-        .await
-        .unwrap_or_else(|_| panic!("{what} never happened"))
 }
 
 // ---------------------------------------------------------------------------
@@ -205,15 +92,9 @@ async fn three_styles_run_in_the_order_registered_first_is_outermost() {
         .middleware(ClassLayer { name: "class" })
         .streaming_middleware(ChunkSpy { seen: seen.clone() })
         .route(trace);
-    let onion = app.describe_middleware();
-    let at = |name: &str| {
-        onion
-            .find(name)
-            .unwrap_or_else(|| panic!("{name} missing from {onion}"))
-    };
-    assert!(
-        at("function_layer") < at("ClassLayer") && at("ClassLayer") < at("ChunkSpy"),
-        "{onion}"
+    assert_onion_order(
+        &app.describe_middleware(),
+        &["function_layer", "ClassLayer", "ChunkSpy"],
     );
 
     let client = TestClient::new(app);
@@ -361,29 +242,23 @@ async fn with_no_middleware_at_all_a_panicking_dependency_is_still_a_500() {
 // ---------------------------------------------------------------------------
 
 #[get("/stream")]
-async fn stream(gate: State<Gate>) -> Streaming<ChunkStream> {
-    let receiver = gate.0.lock().unwrap().take().expect("one request per test");
-    Streaming::new(BodyDataStream::new(ChannelBody(receiver)))
+async fn stream(chunks: State<ChunkSource>) -> Streaming<ChunkStream> {
+    Streaming::new(chunks.stream())
 }
 
 #[tokio::test]
 async fn a_streaming_body_is_not_buffered_by_three_middlewares() {
-    let (chunks, receiver) = mpsc::unbounded_channel();
+    let (chunks, source) = ChunkSource::channel();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let app = App::new()
         .middleware(function_layer)
         .middleware(ClassLayer { name: "class" })
         .streaming_middleware(ChunkSpy { seen: seen.clone() })
-        .state(Gate(Mutex::new(Some(receiver))))
+        .state(source)
         .route(stream);
-    let server = app.bind("127.0.0.1:0").await.unwrap();
-    let addr = server.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server.run_until(async move {
-        let _ = stopped.await;
-    }));
+    let server = serve(app).await;
 
-    let mut client = RawClient::connect(addr).await;
+    let mut client = RawClient::connect(server.addr).await;
     client
         .send("GET /stream HTTP/1.1\r\nhost: test\r\n\r\n")
         .await;
@@ -414,8 +289,7 @@ async fn a_streaming_body_is_not_buffered_by_three_middlewares() {
         vec![Bytes::from_static(b"first"), Bytes::from_static(b"second")]
     );
     drop(client);
-    stop.send(()).unwrap();
-    serving.await.unwrap().unwrap();
+    server.shut_down().await.unwrap();
 }
 
 // ---------------------------------------------------------------------------
@@ -512,19 +386,14 @@ async fn a_middleware_may_replace_the_body() {
 
 #[tokio::test]
 async fn the_body_survives_the_middleware_over_a_real_socket() {
-    let server = App::new()
-        .middleware(body_reader)
-        .middleware(BodyPeek)
-        .route(echo)
-        .bind("127.0.0.1:0")
-        .await
-        .unwrap();
-    let addr = server.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server.run_until(async move {
-        let _ = stopped.await;
-    }));
-    let mut client = RawClient::connect(addr).await;
+    let server = serve(
+        App::new()
+            .middleware(body_reader)
+            .middleware(BodyPeek)
+            .route(echo),
+    )
+    .await;
+    let mut client = RawClient::connect(server.addr).await;
     let body = r#"{"a":[1,2,3]}"#;
     client
         .send(&format!(
@@ -538,8 +407,7 @@ async fn the_body_survives_the_middleware_over_a_real_socket() {
     let length: usize = header(&headers, "content-length").unwrap().parse().unwrap();
     assert_eq!(client.exact(length).await, body.as_bytes());
     drop(client);
-    stop.send(()).unwrap();
-    serving.await.unwrap().unwrap();
+    server.shut_down().await.unwrap();
 }
 
 // ---------------------------------------------------------------------------

@@ -5,15 +5,17 @@
 //! `TestClient` connects from `127.0.0.1:50000`, which the default proxy
 //! settings trust; cases about an untrusted peer trust another address.
 
-use std::io::Write;
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::capture_logs;
 use framework::middleware::rate_limit::{Hit, RateLimitStatus, StoreError};
 use framework::middleware::{MemoryStore, ProxyHeaders, RateLimitStore, StoreFailure};
 use framework::prelude::*;
 use framework::request::{RequestId, Scheme};
+use framework::testing::TestResponse;
 use serde_json::{json, Value};
 
 // ---------------------------------------------------------------------------
@@ -74,7 +76,7 @@ async fn warns() -> &'static str {
     "ok"
 }
 
-fn header<'a>(response: &'a framework::testing::TestResponse, name: &str) -> Option<&'a str> {
+fn header<'a>(response: &'a TestResponse, name: &str) -> Option<&'a str> {
     response.header(name)
 }
 
@@ -142,13 +144,19 @@ fn is_uuid_v4(id: &str) -> bool {
         && groups[2].starts_with('4')
 }
 
+/// An app whose first middleware gives each request its id.
+fn with_request_ids() -> App {
+    App::new().middleware(RequestIdMiddleware::new())
+}
+
+/// `GET path` with the caller's `x-request-id`.
+async fn get_with_id(client: &TestClient, path: &str, id: &str) -> TestResponse {
+    client.get(path).header("x-request-id", id).send().await
+}
+
 #[tokio::test]
 async fn request_ids_are_kept_when_well_formed_and_made_otherwise() {
-    let client = TestClient::new(
-        App::new()
-            .middleware(RequestIdMiddleware::new())
-            .route(whoami),
-    );
+    let client = TestClient::new(with_request_ids().route(whoami));
     let at_limit = "a".repeat(128);
     let over_limit = "a".repeat(129);
     // (incoming x-request-id, kept?)
@@ -187,11 +195,7 @@ async fn request_ids_are_kept_when_well_formed_and_made_otherwise() {
 
 #[tokio::test]
 async fn generated_ids_differ_per_request() {
-    let client = TestClient::new(
-        App::new()
-            .middleware(RequestIdMiddleware::new())
-            .route(root),
-    );
+    let client = TestClient::new(with_request_ids().route(root));
     let first = client.get("/").send().await;
     let second = client.get("/").send().await;
     assert_ne!(first.header("x-request-id"), second.header("x-request-id"));
@@ -238,71 +242,26 @@ async fn request_id_options() {
 #[tokio::test]
 async fn rejections_and_panics_inside_carry_the_request_id() {
     let client = TestClient::new(
-        App::new()
-            .middleware(RequestIdMiddleware::new())
+        with_request_ids()
             .middleware(ApiKeyMiddleware::new(["k"]).exempt("/panics"))
             .routes((root, panics)),
     );
     for (path, status) in [("/", 401), ("/panics", 500)] {
-        let response = client
-            .get(path)
-            .header("x-request-id", "req-7")
-            .send()
-            .await;
+        let response = get_with_id(&client, path, "req-7").await;
         assert_eq!(response.status(), status, "{path}");
         assert_eq!(response.header("x-request-id"), Some("req-7"), "{path}");
     }
 }
 
-/// Log lines written by a `fmt` subscriber, for the test to read.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn log_lines_of_a_request_carry_its_id() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .finish();
     // This test's runtime runs every task on this thread, the handler and
     // the background tasks included, so a thread-local subscriber sees all.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = capture_logs(tracing::Level::INFO);
 
-    let client = TestClient::new(
-        App::new()
-            .middleware(RequestIdMiddleware::new())
-            .routes((whoami, fails_later)),
-    );
-    client
-        .get("/whoami")
-        .header("x-request-id", "trace-me-1")
-        .send()
-        .await;
-    client
-        .get("/fails-later")
-        .header("x-request-id", "trace-me-2")
-        .send()
-        .await;
+    let client = TestClient::new(with_request_ids().routes((whoami, fails_later)));
+    get_with_id(&client, "/whoami", "trace-me-1").await;
+    get_with_id(&client, "/fails-later", "trace-me-2").await;
     tracing::info!("outside any request");
 
     let logs = captured.text();
@@ -323,24 +282,9 @@ async fn log_lines_of_a_request_carry_its_id() {
 
 #[tokio::test]
 async fn the_id_stays_on_log_lines_when_only_warnings_are_logged() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::WARN)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let client = TestClient::new(
-        App::new()
-            .middleware(RequestIdMiddleware::new())
-            .route(warns),
-    );
-    client
-        .get("/warns")
-        .header("x-request-id", "quiet-1")
-        .send()
-        .await;
+    let (captured, _guard) = capture_logs(tracing::Level::WARN);
+    let client = TestClient::new(with_request_ids().route(warns));
+    get_with_id(&client, "/warns", "quiet-1").await;
     let logs = captured.text();
     let line = logs.lines().find(|line| line.contains("running low"));
     assert!(
@@ -438,9 +382,7 @@ fn a_gate_without_keys_is_refused_at_start_up() {
 // Rate limit, in memory
 // ---------------------------------------------------------------------------
 
-fn limits(
-    response: &framework::testing::TestResponse,
-) -> (Option<&str>, Option<&str>, Option<&str>) {
+fn limits(response: &TestResponse) -> (Option<&str>, Option<&str>, Option<&str>) {
     (
         response.header("ratelimit-limit"),
         response.header("ratelimit-remaining"),
@@ -556,26 +498,11 @@ async fn exempt_paths_and_keyless_requests_are_not_counted() {
         assert_eq!(keyless.status(), 200);
         assert_eq!(limits(&keyless), (None, None, None));
     }
-    let statuses = [
-        client
-            .get("/")
-            .header("x-api-key", "a")
-            .send()
-            .await
-            .status(),
-        client
-            .get("/")
-            .header("x-api-key", "a")
-            .send()
-            .await
-            .status(),
-        client
-            .get("/")
-            .header("x-api-key", "b")
-            .send()
-            .await
-            .status(),
-    ];
+    let mut statuses = Vec::new();
+    for key in ["a", "a", "b"] {
+        let response = client.get("/").header("x-api-key", key).send().await;
+        statuses.push(response.status());
+    }
     assert_eq!(statuses, [200, 429, 200]);
 }
 

@@ -1,9 +1,11 @@
 //! The server over real sockets: HTTP/1.1 keep-alive, HTTP/2, limits,
 //! timeouts, panics, and graceful shutdown.
 
-use std::net::SocketAddr;
+mod common;
+
 use std::time::Duration;
 
+use common::{exchange, read_response, serve, Running};
 use framework::prelude::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -36,32 +38,11 @@ async fn slow(gate: State<Gate>) -> &'static str {
     "finished"
 }
 
-struct Running {
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    done: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl Running {
-    async fn stop(mut self) -> std::io::Result<()> {
-        let _ = self.stop.take().unwrap().send(());
-        self.done.await.unwrap()
-    }
-}
-
+/// Serves the app, on a port the system picked.
 async fn start(app: App) -> Running {
-    let server = app.bind("127.0.0.1:0").await.unwrap();
-    let addr = server.local_addr().unwrap();
-    assert_ne!(addr.port(), 0, "port 0 picks a real port");
-    let (stop, stopped) = oneshot::channel::<()>();
-    let done = tokio::spawn(server.run_until(async {
-        let _ = stopped.await;
-    }));
-    Running {
-        addr,
-        stop: Some(stop),
-        done,
-    }
+    let server = serve(app).await;
+    assert_ne!(server.addr.port(), 0, "port 0 picks a real port");
+    server
 }
 
 fn app() -> App {
@@ -71,53 +52,12 @@ fn app() -> App {
     })
 }
 
-/// Reads one HTTP/1.1 response with a `content-length` body.
-async fn read_response(stream: &mut TcpStream) -> (String, String) {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        if let Some(end) = find(&buf, b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..end]).to_string();
-            let length: usize = head
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length: ")
-                        .map(|v| v.trim().parse().unwrap())
-                })
-                .unwrap_or(0);
-            while buf.len() < end + 4 + length {
-                let n = stream.read(&mut chunk).await.unwrap();
-                assert!(n > 0, "connection closed mid-body");
-                buf.extend_from_slice(&chunk[..n]);
-            }
-            let body = String::from_utf8_lossy(&buf[end + 4..end + 4 + length]).to_string();
-            return (head, body);
-        }
-        let n = stream.read(&mut chunk).await.unwrap();
-        assert!(
-            n > 0,
-            "connection closed before a response: {}",
-            String::from_utf8_lossy(&buf)
-        );
-        buf.extend_from_slice(&chunk[..n]);
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
 #[tokio::test]
 async fn http1_keeps_the_connection_alive_across_requests() {
     let server = start(app()).await;
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
     for _ in 0..3 {
-        stream
-            .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
-            .await
-            .unwrap();
-        let (head, body) = read_response(&mut stream).await;
+        let (head, body) = exchange(&mut stream, "GET / HTTP/1.1\r\nhost: x\r\n\r\n").await;
         assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
         assert!(
             head.to_ascii_lowercase()
@@ -126,7 +66,7 @@ async fn http1_keeps_the_connection_alive_across_requests() {
         );
         assert_eq!(body, "hello");
     }
-    server.stop().await.unwrap();
+    server.shut_down().await.unwrap();
 }
 
 #[tokio::test]
@@ -150,26 +90,19 @@ async fn http2_with_prior_knowledge_is_served_on_the_same_port() {
     let body = response.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(&body[..], b"hello");
     drop(sender);
-    server.stop().await.unwrap();
+    server.shut_down().await.unwrap();
 }
 
 #[tokio::test]
 async fn a_panic_is_a_500_and_the_connection_keeps_serving() {
     let server = start(app()).await;
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
-    stream
-        .write_all(b"GET /panic HTTP/1.1\r\nhost: x\r\n\r\n")
-        .await
-        .unwrap();
-    let (head, body) = read_response(&mut stream).await;
+    let (head, body) = exchange(&mut stream, "GET /panic HTTP/1.1\r\nhost: x\r\n\r\n").await;
     assert!(head.starts_with("HTTP/1.1 500"), "{head}");
     assert_eq!(body, "Internal Server Error");
-    stream
-        .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
-        .await
-        .unwrap();
-    assert_eq!(read_response(&mut stream).await.1, "hello");
-    server.stop().await.unwrap();
+    let (_, body) = exchange(&mut stream, "GET / HTTP/1.1\r\nhost: x\r\n\r\n").await;
+    assert_eq!(body, "hello");
+    server.shut_down().await.unwrap();
 }
 
 #[tokio::test]
@@ -191,8 +124,7 @@ async fn bodies_over_the_limit_are_413_and_huge_heads_431() {
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
     let chunk = format!("{:x}\r\n{}\r\n", 600, "y".repeat(600));
     let request = format!("POST /upload HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n{chunk}{chunk}0\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let (head, _) = read_response(&mut stream).await;
+    let (head, _) = exchange(&mut stream, &request).await;
     assert!(head.starts_with("HTTP/1.1 413"), "{head}");
 
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
@@ -203,7 +135,7 @@ async fn bodies_over_the_limit_are_413_and_huge_heads_431() {
     let _ = stream.write_all(huge.as_bytes()).await;
     let (head, _) = read_response(&mut stream).await;
     assert!(head.starts_with("HTTP/1.1 431"), "{head}");
-    server.stop().await.unwrap();
+    server.shut_down().await.unwrap();
 }
 
 #[tokio::test]
@@ -227,7 +159,7 @@ async fn a_client_that_sends_headers_too_slowly_is_dropped() {
         Ok(Err(_)) => {}
         Err(_) => panic!("the server kept a slow client's connection open"),
     }
-    server.stop().await.unwrap();
+    server.shut_down().await.unwrap();
 }
 
 #[tokio::test]
@@ -243,8 +175,12 @@ async fn shutdown_lets_requests_in_flight_finish() {
     // Make sure the request is in flight before shutting down.
     tokio::task::yield_now().await;
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let Running { addr, stop, done } = server;
-    let _ = stop.unwrap().send(());
+    let Running {
+        addr,
+        stop,
+        serving,
+    } = server;
+    let _ = stop.send(());
     // New connections are refused once the server stopped accepting.
     let mut refused = false;
     for _ in 0..100 {
@@ -256,14 +192,14 @@ async fn shutdown_lets_requests_in_flight_finish() {
     }
     assert!(refused, "the listener is still open after shutdown began");
     assert!(
-        !done.is_finished(),
+        !serving.is_finished(),
         "shutdown did not wait for the request in flight"
     );
     release.send(()).unwrap();
     let (head, body) = read_response(&mut stream).await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert_eq!(body, "finished");
-    done.await.unwrap().unwrap();
+    serving.await.unwrap().unwrap();
 }
 
 /// The `hello` example, which `cargo test` builds beside the tests.
@@ -304,11 +240,8 @@ async fn run_until_signal(signal: &str) {
         }
     };
     let mut stream = TcpStream::connect(&addr).await.unwrap();
-    stream
-        .write_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let (head, body) = read_response(&mut stream).await;
+    let request = "GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
+    let (head, body) = exchange(&mut stream, request).await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert_eq!(body, r#"{"message":"Hello World"}"#);
 
