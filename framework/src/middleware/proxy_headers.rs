@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 
 use crate::request::{Request, Scheme};
 
@@ -147,13 +147,17 @@ impl ProxyHeaders {
         if !self.enabled || !trusted {
             return (None, None);
         }
+        // Looked up by `HeaderName`, not `&str`: a `&str` name is parsed
+        // and validated on every lookup (~350 instructions each).
+        static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+        static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
         let scheme = headers
-            .get_all("x-forwarded-proto")
+            .get_all(&X_FORWARDED_PROTO)
             .iter()
             .next_back()
             .and_then(|value| parse_proto(&latin1(value.as_bytes())));
         let mut forwarded_for: Option<String> = None;
-        for value in headers.get_all("x-forwarded-for") {
+        for value in headers.get_all(&X_FORWARDED_FOR) {
             let joined = forwarded_for.get_or_insert_with(String::new);
             if !joined.is_empty() {
                 joined.push_str(", ");

@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Counts instructions per request with callgrind, which needs no hardware
+# counters (virtual machines often have none) and moves ~1% between runs.
+#
+# Two tables:
+#  1. in-process: the dispatch path without sockets (routing, extraction,
+#     the three middlewares, the two dependencies), framework vs axum, from
+#     `bench-inprocess`; plus the wall time per request of a native run.
+#  2. over the socket: each server (framework, hyper, axum, actix) under
+#     callgrind, driven by `bench-client` with an exact number of keep-alive
+#     requests: user-space instructions per request of the whole server
+#     (HTTP parsing, runtime, app).
+#
+# Each count is (Ir of a run with W+N requests - Ir of a run with W) / N, so
+# start-up, shutdown and warm-up cancel.
+#
+# Settings (environment):
+#   CG_REQUESTS=2000       N, requests counted per cell
+#   CG_WARMUP=200          W, requests in both runs
+#   CG_TIME_ITERATIONS=100000  iterations of the native in-process timing
+#   CG_SERVERS="framework hyper axum actix"   (table 2)
+#   CG_ENDPOINTS="plaintext json users echo deps"
+#   CG_MODES="plain stack"
+#   CG_TABLES="inprocess socket"
+#   CG_PORT=18180  CG_CPU=1
+#   BENCH_TARGET_DIR (default target/bench, shared with run.sh)
+#   CG_PROFILE_DIR: keep the callgrind files of the larger runs there
+#                   (for callgrind_annotate)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${CG_REQUESTS:-2000}
+W=${CG_WARMUP:-200}
+TIME_ITERATIONS=${CG_TIME_ITERATIONS:-100000}
+read -r -a SERVERS <<<"${CG_SERVERS:-framework hyper axum actix}"
+read -r -a ENDPOINTS <<<"${CG_ENDPOINTS:-plaintext json users echo deps}"
+read -r -a MODES <<<"${CG_MODES:-plain stack}"
+read -r -a TABLES <<<"${CG_TABLES:-inprocess socket}"
+PORT=${CG_PORT:-18180}
+CPU=${CG_CPU:-1}
+TARGET=${BENCH_TARGET_DIR:-target/bench}
+PROFILE_DIR=${CG_PROFILE_DIR:-}
+
+log() { echo "$*" >&2; }
+
+if ! command -v valgrind >/dev/null 2>&1; then
+  log "installing valgrind"
+  apt-get install -y -qq valgrind >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; }
+fi
+
+log "building (release, fat LTO, 1 codegen unit) in $TARGET"
+CARGO_TARGET_DIR=$TARGET CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+  cargo build -q --release -p bench --bins
+BIN=$TARGET/release
+
+WORK=$(mktemp -d)
+SERVER_PID=
+trap '[[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+[[ -n "$PROFILE_DIR" ]] && mkdir -p "$PROFILE_DIR"
+
+# The total Ir of a callgrind output file.
+total_ir() { awk '/^(summary|totals):/ {print $2; exit}' "$1"; }
+
+callgrind() {
+  local out=$1
+  shift
+  taskset -c "$CPU" valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$out" "$@" >/dev/null 2>"$out.log"
+}
+
+# Whether something listens on 127.0.0.1:PORT, read from /proc so that the
+# check sends the server nothing.
+listening() {
+  local hex
+  hex=$(printf '%04X' "$1")
+  awk -v p=":$hex" '$4 == "0A" && $2 ~ p"$" {found = 1} END {exit !found}' /proc/net/tcp
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "—" }'; }
+
+# --- 1. in-process -----------------------------------------------------------
+
+inprocess_ir() { # SERVER ENDPOINT MODE -> Ir per request
+  local server=$1 endpoint=$2 mode=$3 flags=(--server "$1" --endpoint "$2" --warmup "$W")
+  [[ $mode == stack ]] && flags+=(--stack)
+  callgrind "$WORK/ip0" "$BIN/bench-inprocess" "${flags[@]}" --iterations 0
+  callgrind "$WORK/ipN" "$BIN/bench-inprocess" "${flags[@]}" --iterations "$N"
+  [[ -n "$PROFILE_DIR" ]] && cp "$WORK/ipN" "$PROFILE_DIR/inprocess.$server.$endpoint.$mode.out"
+  awk -v a="$(total_ir "$WORK/ipN")" -v b="$(total_ir "$WORK/ip0")" -v n="$N" 'BEGIN {printf "%.0f", (a - b) / n}'
+}
+
+inprocess_ns() {
+  local flags=(--server "$1" --endpoint "$2" --iterations "$TIME_ITERATIONS" --warmup 1000)
+  [[ $3 == stack ]] && flags+=(--stack)
+  taskset -c "$CPU" "$BIN/bench-inprocess" "${flags[@]}" | sed 's/.*ns_per_request=//'
+}
+
+if [[ " ${TABLES[*]} " == *" inprocess "* ]]; then
+  declare -A IP_IR IP_NS
+  for mode in "${MODES[@]}"; do
+    for endpoint in "${ENDPOINTS[@]}"; do
+      for server in framework axum; do
+        IP_IR[$mode.$endpoint.$server]=$(inprocess_ir "$server" "$endpoint" "$mode")
+        IP_NS[$mode.$endpoint.$server]=$(inprocess_ns "$server" "$endpoint" "$mode")
+        log "in-process $mode $endpoint $server: ${IP_IR[$mode.$endpoint.$server]} Ir/req, ${IP_NS[$mode.$endpoint.$server]} ns/req"
+      done
+    done
+  done
+  echo "### In-process dispatch (no socket): instructions and time per request"
+  echo
+  echo "callgrind Ir per request, (Ir(W+N) - Ir(W)) / N with N=$N, W=$W; ns/req: native run of $TIME_ITERATIONS"
+  echo "requests on a current-thread runtime, pinned to one CPU. framework through its app"
+  echo "(\`__private::Dispatch\`, as the server calls it), axum through \`Router::oneshot\`."
+  echo
+  echo "| mode | endpoint | framework Ir/req | axum Ir/req | framework ÷ axum Ir | framework ns/req | axum ns/req | framework ÷ axum ns |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  for mode in "${MODES[@]}"; do
+    for endpoint in "${ENDPOINTS[@]}"; do
+      f=${IP_IR[$mode.$endpoint.framework]} a=${IP_IR[$mode.$endpoint.axum]}
+      fn=${IP_NS[$mode.$endpoint.framework]} an=${IP_NS[$mode.$endpoint.axum]}
+      echo "| $mode | $endpoint | $f | $a | $(ratio "$f" "$a") | $fn | $an | $(ratio "$fn" "$an") |"
+    done
+  done
+  if [[ " ${MODES[*]} " == *" plain "* && " ${MODES[*]} " == *" stack "* ]]; then
+    echo
+    echo "What the three middlewares add (stack - plain), Ir per request:"
+    echo
+    echo "| endpoint | framework | axum |"
+    echo "| --- | ---: | ---: |"
+    for endpoint in "${ENDPOINTS[@]}"; do
+      echo "| $endpoint | $((IP_IR[stack.$endpoint.framework] - IP_IR[plain.$endpoint.framework])) | $((IP_IR[stack.$endpoint.axum] - IP_IR[plain.$endpoint.axum])) |"
+    done
+  fi
+  echo
+fi
+
+# --- 2. over the socket --------------------------------------------------------
+
+socket_run() { # OUT SERVER ENDPOINT MODE REQUESTS
+  local out=$1 server=$2 endpoint=$3 mode=$4 requests=$5 flags=(--port "$PORT")
+  [[ $mode == stack ]] && flags+=(--stack)
+  taskset -c "$CPU" valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$out" \
+    "$BIN/bench-$server" "${flags[@]}" >"$out.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 600); do
+    listening "$PORT" && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { log "bench-$server exited:"; cat "$out.log" >&2; exit 1; }
+    sleep 0.05
+  done
+  "$BIN/bench-client" --port "$PORT" --endpoint "$endpoint" --requests "$requests" --connections 4
+  kill -TERM "$SERVER_PID"
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=
+  # Wait for the port to be free for the next run.
+  for _ in $(seq 1 100); do listening "$PORT" || break; sleep 0.05; done
+}
+
+socket_ir() {
+  socket_run "$WORK/s0" "$@" "$W"
+  socket_run "$WORK/sN" "$@" "$((W + N))"
+  [[ -n "$PROFILE_DIR" ]] && cp "$WORK/sN" "$PROFILE_DIR/socket.$1.$2.$3.out"
+  awk -v a="$(total_ir "$WORK/sN")" -v b="$(total_ir "$WORK/s0")" -v n="$N" 'BEGIN {printf "%.0f", (a - b) / n}'
+}
+
+if [[ " ${TABLES[*]} " == *" socket "* ]]; then
+  declare -A S_IR
+  for mode in "${MODES[@]}"; do
+    for endpoint in "${ENDPOINTS[@]}"; do
+      for server in "${SERVERS[@]}"; do
+        S_IR[$mode.$endpoint.$server]=$(socket_ir "$server" "$endpoint" "$mode")
+        log "socket $mode $endpoint $server: ${S_IR[$mode.$endpoint.$server]} Ir/req"
+      done
+    done
+  done
+  echo "### Over the socket: user-space instructions per request of the whole server"
+  echo
+  echo "Each server under callgrind on one CPU (so one worker thread), driven by bench-client:"
+  echo "4 keep-alive connections, one request at a time, (Ir(W+N) - Ir(W)) / N with N=$N, W=$W."
+  echo "This is what \`perf stat -e instructions:u\` would count, without the kernel's share."
+  echo
+  header="| mode | endpoint |"
+  rule="| --- | --- |"
+  for server in "${SERVERS[@]}"; do header+=" $server |"; rule+=" ---: |"; done
+  for server in "${SERVERS[@]}"; do
+    [[ $server == framework ]] && continue
+    header+=" framework ÷ $server |"
+    rule+=" ---: |"
+  done
+  echo "$header"
+  echo "$rule"
+  for mode in "${MODES[@]}"; do
+    for endpoint in "${ENDPOINTS[@]}"; do
+      row="| $mode | $endpoint |"
+      for server in "${SERVERS[@]}"; do row+=" ${S_IR[$mode.$endpoint.$server]} |"; done
+      for server in "${SERVERS[@]}"; do
+        [[ $server == framework ]] && continue
+        row+=" $(ratio "${S_IR[$mode.$endpoint.framework]:-0}" "${S_IR[$mode.$endpoint.$server]}") |"
+      done
+      echo "$row"
+    done
+  done
+  if [[ " ${MODES[*]} " == *" plain "* && " ${MODES[*]} " == *" stack "* ]]; then
+    echo
+    echo "What the three middlewares add (stack - plain), Ir per request:"
+    echo
+    header="| endpoint |"
+    rule="| --- |"
+    for server in "${SERVERS[@]}"; do header+=" $server |"; rule+=" ---: |"; done
+    echo "$header"
+    echo "$rule"
+    for endpoint in "${ENDPOINTS[@]}"; do
+      row="| $endpoint |"
+      for server in "${SERVERS[@]}"; do
+        row+=" $((S_IR[stack.$endpoint.$server] - S_IR[plain.$endpoint.$server])) |"
+      done
+      echo "$row"
+    done
+  fi
+  echo
+fi
