@@ -3,7 +3,7 @@
 
 use framework::prelude::*;
 use framework::response::{FileResponse, Streaming};
-use framework::HeaderMap;
+use framework::{HeaderMap, HeaderValue};
 use serde_json::{json, Value};
 
 #[get("/json", status_code = 201)]
@@ -55,6 +55,15 @@ async fn raw_response() -> Response {
     let mut response = Response::text("made by hand");
     response.set_status(StatusCode::ACCEPTED);
     response.set_header("x-hand", "made");
+    // Every kind of name; the invalid ones are left out, never a panic.
+    response.set_header("X-Upper-Case", "lowered");
+    response.set_header(String::from("x-owned"), 7);
+    response.set_header(
+        framework::header::HeaderName::from_static("x-typed"),
+        HeaderValue::from_static("typed"),
+    );
+    response.set_header("bad name", "dropped");
+    response.set_header("x-bad-value", "line\nbreak");
     response
 }
 
@@ -239,9 +248,19 @@ async fn each_return_type_sets_status_type_and_body() {
         client.get("/triple").send().await.header("x-extra"),
         Some("1")
     );
-    assert_eq!(
-        client.get("/response").send().await.header("x-hand"),
-        Some("made")
+    let response = client.get("/response").send().await;
+    assert_eq!(response.header("x-hand"), Some("made"));
+    assert_eq!(response.header("x-upper-case"), Some("lowered"));
+    assert_eq!(response.header("x-owned"), Some("7"));
+    assert_eq!(response.header("x-typed"), Some("typed"));
+    assert_eq!(response.header("x-bad-value"), None);
+    assert!(
+        !response
+            .headers()
+            .keys()
+            .any(|name| name.as_str().contains(' ')),
+        "{:?}",
+        response.headers()
     );
     assert_eq!(
         client.get("/result/false").send().await.header("x-error"),

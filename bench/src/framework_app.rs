@@ -76,7 +76,10 @@ async fn request_id(request: Request, call_next: Next) -> Response {
 #[middleware("http")]
 async fn custom_header(request: Request, call_next: Next) -> Response {
     let mut response = call_next(request).await;
-    response.set_header("x-custom-header", crate::CUSTOM_HEADER_VALUE);
+    response.set_header(
+        "x-custom-header",
+        HeaderValue::from_static(crate::CUSTOM_HEADER_VALUE),
+    );
     response
 }
 

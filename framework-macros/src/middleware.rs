@@ -127,9 +127,29 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             quote!(#[allow(unused_variables)] let #ident = #argument;)
         });
     let block = &function.block;
-    // A return type that is no response is blamed on the type itself.
-    let respond =
-        quote::quote_spanned!(syn::spanned::Spanned::span(&ret)=> #p::respond::<#ret>(__output));
+    // A body that returns `Response` runs inline in the future `dispatch`
+    // returns: a `return` in it leaves that future with the response. Any
+    // other type needs converting after the body, so the body is a nested
+    // `async` block, which holds a second copy of what it captures. (A
+    // user's own type named `Response` is told apart by the compiler: a
+    // type mismatch with `framework::Response`.)
+    let returns_response = matches!(
+        &ret,
+        syn::Type::Path(path) if path.qself.is_none()
+            && path.path.segments.last().is_some_and(|last| {
+                last.ident == "Response" && last.arguments.is_none()
+            })
+    );
+    let (body, output) = if returns_response {
+        (quote!(#block), quote!(__output))
+    } else {
+        // A return type that is no response is blamed on the type itself.
+        let span = syn::spanned::Spanned::span(&ret);
+        (
+            quote!(async move #block.await),
+            quote::quote_spanned!(span=> #p::respond::<#ret>(__output)),
+        )
+    };
     let attrs = function.attrs.iter().filter(|a| a.path().is_ident("doc"));
 
     // `name` stays a function that makes the middleware, so a local
@@ -148,20 +168,18 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         impl #p::Middleware for #middleware {
             fn dispatch(
                 &self,
-                #request_ident: #p::Request,
+                #[allow(unused_mut)] mut #request_ident: #p::Request,
                 __next: #p::Next<'_>,
             ) -> impl #p::Future<Output = #p::Response> + #p::Send {
+                #[allow(unused_variables)]
+                let #next_ident = move |__request: #p::Request| __next.run(__request);
                 async move {
-                    #[allow(unused_mut)]
-                    let mut #request_ident = #request_ident;
                     #[allow(unused_mut)]
                     let mut __errors = #p::ValidationError::new();
                     #statements
                     #(#bindings)*
-                    #[allow(unused_variables)]
-                    let #next_ident = move |__request: #p::Request| __next.run(__request);
-                    let __output: #ret = async move #block.await;
-                    #respond
+                    let __output: #ret = #body;
+                    #output
                 }
             }
         }

@@ -202,7 +202,7 @@ pub fn query_struct<T: serde::de::DeserializeOwned>(
 /// App state. Missing state is the program's mistake, not the client's: a
 /// logged 500 naming the type.
 pub fn state<T: Send + Sync + 'static>(request: &Request) -> Result<State<T>, Response> {
-    match request.app.state::<T>() {
+    match request.app().state::<T>() {
         Some(value) => Ok(State(value)),
         None => {
             tracing::error!(
@@ -230,7 +230,7 @@ pub async fn depends<D: Dependency>(
 
 /// The bad input found before the endpoint ran, to add the endpoint's to.
 pub fn take_errors(request: &mut Request) -> ValidationError {
-    std::mem::take(&mut request.scope.errors)
+    std::mem::take(&mut request.scope_mut().errors)
 }
 
 /// An answer given before the handler ran (a refusing dependency, bad

@@ -395,14 +395,15 @@ impl AppInner {
         Next::app(self, &request).run(request).await
     }
 
-    /// The innermost step: route, call the endpoint, and let the exception
-    /// handlers see what it returned.
-    pub(crate) async fn route(&self, mut request: Request) -> Response {
-        let (endpoint, head) = match self.table.route(&mut request) {
-            Routed::Answer(response) => return response,
-            Routed::Endpoint { endpoint, head } => (endpoint, head),
-        };
-        let mut response = endpoint.call(request).await;
+    /// The innermost step, before the endpoint: which endpoint, or what
+    /// answer (404, 405, redirect).
+    pub(crate) fn route(&self, request: &mut Request) -> Routed<'_> {
+        self.table.route(request)
+    }
+
+    /// The innermost step, after the endpoint: the exception handlers see
+    /// what it raised, and a `HEAD` answered by a `GET` route loses its body.
+    pub(crate) fn finish(&self, mut response: Response, head: bool) -> Response {
         if let Some(error) = response.take_raised() {
             response = self.handle_error(error, response);
         }

@@ -199,7 +199,7 @@ async fn run<D: Dependency>(
     };
     if let Some(work) = resolved.cleanup {
         request
-            .scope
+            .scope_mut()
             .cleanups
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
@@ -244,7 +244,7 @@ pub(crate) async fn resolve<D: Dependency>(
 ) -> Result<Option<Depends<D>>, Response> {
     let key = TypeId::of::<D>();
     if use_cache {
-        if let Some((_, value)) = request.scope.deps.iter().find(|(k, _)| *k == key) {
+        if let Some((_, value)) = request.scope_mut().deps.iter().find(|(k, _)| *k == key) {
             if let Ok(value) = value.clone().downcast::<D::Output>() {
                 return Ok(Some(Depends {
                     value,
@@ -253,10 +253,10 @@ pub(crate) async fn resolve<D: Dependency>(
             }
         }
     }
-    let overridden = if request.app.overrides.is_empty() {
+    let overridden = if request.app().overrides.is_empty() {
         None
     } else {
-        request.app.overrides.get(&key).cloned()
+        request.app().overrides.get(&key).cloned()
     };
     let value = match overridden {
         None => run::<D>(request, errors).await?,
@@ -276,7 +276,7 @@ pub(crate) async fn resolve<D: Dependency>(
     };
     let Some(value) = value else { return Ok(None) };
     if use_cache {
-        request.scope.deps.push((key, value.clone()));
+        request.scope_mut().deps.push((key, value.clone()));
     }
     Ok(Some(Depends {
         value,

@@ -90,7 +90,7 @@ pub use framework_macros::{
 };
 pub use middleware::{IntoMiddleware, Middleware, Next};
 pub use request::Request;
-pub use response::{Html, IntoResponse, Redirect, Response};
+pub use response::{Html, IntoHeaderName, IntoResponse, Redirect, Response};
 pub use testing::TestClient;
 
 /// The trait of a streaming body's source (see [`response::Streaming`]).

@@ -7,18 +7,26 @@ use std::panic::AssertUnwindSafe;
 use std::task::Poll;
 
 /// Polls `future`, returning `Err(payload)` if a poll panics.
-pub(crate) async fn catch_unwind<F: Future>(future: F) -> Result<F::Output, Box<dyn Any + Send>> {
+pub(crate) async fn catch_unwind<F: Future>(future: F) -> Result<F::Output, Payload> {
     let mut future = std::pin::pin!(future);
-    std::future::poll_fn(move |cx| {
-        // The future is never polled again after a panic, so no broken
-        // invariant can be observed: asserting unwind safety is sound.
-        match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => Poll::Ready(Err(payload)),
-        }
+    std::future::poll_fn(move |cx| match catching(|| future.as_mut().poll(cx)) {
+        Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+        Ok(Poll::Pending) => Poll::Pending,
+        Err(payload) => Poll::Ready(Err(payload)),
     })
     .await
+}
+
+/// What a panic was raised with.
+pub(crate) type Payload = Box<dyn Any + Send>;
+
+/// Runs `f`, returning `Err(payload)` if it panics.
+///
+/// Callers never touch what `f` was working on after a panic (a future
+/// that panicked is not polled again), so no broken invariant can be
+/// observed: asserting unwind safety is sound.
+pub(crate) fn catching<T>(f: impl FnOnce() -> T) -> Result<T, Payload> {
+    std::panic::catch_unwind(AssertUnwindSafe(f))
 }
 
 /// The message a panic was raised with, when it has one.

@@ -22,6 +22,12 @@ pub(crate) const MAX_PARAMS: usize = 8;
 /// middleware that reads [`body`](Request::body) leaves the same bytes for
 /// the handler.
 pub struct Request {
+    // Boxed because a request moves into every layer's future and then the
+    // handler's: a pointer moves cheaply where the whole would be copied.
+    inner: Box<Inner>,
+}
+
+struct Inner {
     head: http::request::Parts,
     // In a `Mutex` only to make `Request` `Sync` (so a dependency may hold a
     // `&Request` across an await); it is reached through `get_mut`, which
@@ -30,8 +36,8 @@ pub struct Request {
     params: Params,
     client: Option<SocketAddr>,
     scheme: Scheme,
-    pub(crate) app: Arc<AppInner>,
-    pub(crate) scope: RequestScope,
+    app: Arc<AppInner>,
+    scope: RequestScope,
 }
 
 enum BodyState {
@@ -79,6 +85,17 @@ pub(crate) struct RequestScope {
     pub(crate) errors: ValidationError,
 }
 
+impl RequestScope {
+    /// No task and no cleanup: nothing to run after the handler.
+    fn is_empty(&mut self) -> bool {
+        self.tasks.is_none()
+            && self
+                .cleanups
+                .get_mut()
+                .map_or_else(|e| e.into_inner().is_empty(), |c| c.is_empty())
+    }
+}
+
 /// An id given to the request (by the request-id middleware), which the
 /// background tasks of the request log with their failures.
 #[derive(Clone, Debug)]
@@ -96,98 +113,104 @@ impl Request {
             _ => Scheme::Http,
         };
         Request {
-            head,
-            body: Mutex::new(BodyState::Unread(body)),
-            params: Params::default(),
-            client,
-            scheme,
-            app,
-            scope: RequestScope::default(),
+            inner: Box::new(Inner {
+                head,
+                body: Mutex::new(BodyState::Unread(body)),
+                params: Params::default(),
+                client,
+                scheme,
+                app,
+                scope: RequestScope::default(),
+            }),
         }
     }
 
     /// The method.
     pub fn method(&self) -> &Method {
-        &self.head.method
+        &self.inner.head.method
     }
 
     /// The URI as sent: the path and query (with scheme and host for an
     /// absolute-form or HTTP/2 request).
     pub fn uri(&self) -> &Uri {
-        &self.head.uri
+        &self.inner.head.uri
     }
 
     /// The HTTP version.
     pub fn version(&self) -> Version {
-        self.head.version
+        self.inner.head.version
     }
 
     /// The path, percent-encoded as sent.
     pub fn path(&self) -> &str {
-        self.head.uri.path()
+        self.inner.head.uri.path()
     }
 
     /// The query string without the `?`, if any.
     pub fn query_string(&self) -> Option<&str> {
-        self.head.uri.query()
+        self.inner.head.uri.query()
     }
 
     /// The headers.
     pub fn headers(&self) -> &HeaderMap {
-        &self.head.headers
+        &self.inner.head.headers
     }
 
     /// The headers, to change before the handler sees them.
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
-        &mut self.head.headers
+        &mut self.inner.head.headers
     }
 
     /// A header's value, if present and valid text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.head.headers.get(name).and_then(|v| v.to_str().ok())
+        self.inner
+            .head
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
     }
 
     /// Per-request values that middleware hands to handlers and
     /// dependencies, as FastAPI's `request.state`.
     pub fn state(&self) -> &Extensions {
-        &self.head.extensions
+        &self.inner.head.extensions
     }
 
     /// Per-request values, to add to.
     pub fn state_mut(&mut self) -> &mut Extensions {
-        &mut self.head.extensions
+        &mut self.inner.head.extensions
     }
 
     /// The client's address: the socket's peer, or what a trusted proxy said.
     pub fn client(&self) -> Option<SocketAddr> {
-        self.client
+        self.inner.client
     }
 
     /// Sets the client address (for the proxy-headers middleware).
     pub fn set_client(&mut self, client: SocketAddr) {
-        self.client = Some(client);
+        self.inner.client = Some(client);
     }
 
     /// The scheme the client used.
     pub fn scheme(&self) -> Scheme {
-        self.scheme
+        self.inner.scheme
     }
 
     /// Sets the scheme (for the proxy-headers middleware).
     pub fn set_scheme(&mut self, scheme: Scheme) {
-        self.scheme = scheme;
+        self.inner.scheme = scheme;
     }
 
     /// The host the client asked for: the `host` header, or the URI's
     /// authority for HTTP/2.
     pub fn host(&self) -> Option<&str> {
         self.header("host")
-            .or_else(|| self.head.uri.authority().map(|a| a.as_str()))
+            .or_else(|| self.inner.head.uri.authority().map(|a| a.as_str()))
     }
 
     /// The full URL, as Starlette's `request.url`: scheme, host, path and query.
     pub fn url(&self) -> String {
-        let scheme = match self.scheme {
+        let scheme = match self.inner.scheme {
             Scheme::Http => "http",
             Scheme::Https => "https",
         };
@@ -214,7 +237,8 @@ impl Request {
 
     /// A cookie's value.
     pub fn cookie(&self, name: &str) -> Option<&str> {
-        self.head
+        self.inner
+            .head
             .headers
             .get_all(http::header::COOKIE)
             .iter()
@@ -227,23 +251,36 @@ impl Request {
 
     /// The `index`th path parameter of the matched route, percent-decoded.
     pub fn path_param(&self, index: usize) -> Option<Cow<'_, str>> {
-        if index >= usize::from(self.params.len) {
+        if index >= usize::from(self.inner.params.len) {
             return None;
         }
-        let (start, end) = self.params.ranges[index];
-        let raw = self.head.uri.path().get(start as usize..end as usize)?;
+        let (start, end) = self.inner.params.ranges[index];
+        let raw = self
+            .inner
+            .head
+            .uri
+            .path()
+            .get(start as usize..end as usize)?;
         Some(percent_encoding::percent_decode_str(raw).decode_utf8_lossy())
     }
 
+    pub(crate) fn app(&self) -> &Arc<AppInner> {
+        &self.inner.app
+    }
+
+    pub(crate) fn scope_mut(&mut self) -> &mut RequestScope {
+        &mut self.inner.scope
+    }
+
     pub(crate) fn set_params(&mut self, params: Params) {
-        self.params = params;
+        self.inner.params = params;
     }
 
     /// The whole body, read once (up to the app's body limit) and kept.
     ///
     /// A body over the limit is a `413`; a body cut off by the client is a `400`.
     pub async fn body(&mut self) -> Result<Bytes, HttpError> {
-        let limit = self.app.config.body_limit;
+        let limit = self.inner.app.config.body_limit;
         let state = self.body_state();
         let body = match state {
             BodyState::Read(bytes) => return Ok(bytes.clone()),
@@ -276,13 +313,14 @@ impl Request {
     }
 
     fn body_state(&mut self) -> &mut BodyState {
-        self.body.get_mut().unwrap_or_else(|e| e.into_inner())
+        self.inner.body.get_mut().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The background tasks of this request, shared by its handler and
     /// dependencies.
     pub fn background_tasks(&mut self) -> BackgroundTasks {
-        self.scope
+        self.inner
+            .scope
             .tasks
             .get_or_insert_with(BackgroundTasks::new)
             .clone()
@@ -295,28 +333,22 @@ impl Request {
     pub(crate) fn take_scope(&mut self) -> (Option<Scope>, Option<Scope>) {
         // Most requests register no task and no cleanup: nothing to move
         // (the partition below costs ~300 instructions per request).
-        if self.scope.tasks.is_none()
-            && self
-                .scope
-                .cleanups
-                .get_mut()
-                .unwrap_or_else(|e| e.into_inner())
-                .is_empty()
-        {
+        if self.inner.scope.is_empty() {
             return (None, None);
         }
         let RequestScope {
             tasks, cleanups, ..
-        } = std::mem::take(&mut self.scope);
+        } = std::mem::take(&mut self.inner.scope);
         let cleanups = cleanups.into_inner().unwrap_or_else(|e| e.into_inner());
         let request_id = self
+            .inner
             .head
             .extensions
             .get::<RequestId>()
             .map(|id| id.0.clone());
         let (after_handler, after_response): (Vec<_>, Vec<_>) =
             cleanups.into_iter().partition(|c| c.after_handler);
-        let tracker = &self.app.tracker;
+        let tracker = &self.inner.app.tracker;
         let work = |cleanups: Vec<Cleanup>| cleanups.into_iter().map(|c| c.work).collect();
         (
             Scope::new(
@@ -335,11 +367,7 @@ impl Drop for Request {
     // by itself) still owes its dependencies' cleanup and its tasks, which
     // dropping the scopes starts.
     fn drop(&mut self) {
-        if self.scope.tasks.is_some()
-            || !self.scope.cleanups.get_mut().map_or(true, |c| c.is_empty())
-        {
-            drop(self.take_scope());
-        }
+        drop(self.take_scope());
     }
 }
 

@@ -21,10 +21,63 @@ static TEXT_HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf
 pub struct Response {
     inner: http::Response<Body>,
     // Background tasks and dependency cleanup, run once the body is sent.
-    scope: Option<Scope>,
+    // Boxed: most responses have none, and every layer moves the response.
+    scope: Option<Box<Scope>>,
     // An error a handler returned, kept until the app's exception
     // handlers have had a look at it.
     raised: Option<Error>,
+}
+
+/// A header name, as [`Response::set_header`] takes it.
+pub trait IntoHeaderName {
+    /// The name, or `None` if it is not a valid header name.
+    fn into_header_name(self) -> Option<HeaderName>;
+}
+
+impl IntoHeaderName for &'static str {
+    fn into_header_name(self) -> Option<HeaderName> {
+        // Parsing a name that is not a standard one costs a few hundred
+        // instructions and an allocation; a middleware sets the same few
+        // names on every response. Text at one `'static` address never
+        // changes, so each thread keeps what it parsed by address.
+        STATIC_NAMES.with_borrow_mut(|names| {
+            let key = (self.as_ptr() as usize, self.len());
+            if let Some((_, name)) = names.iter().find(|(k, _)| *k == key) {
+                return Some(name.clone());
+            }
+            let name = HeaderName::from_bytes(self.as_bytes()).ok()?;
+            if names.len() < STATIC_NAMES_KEPT {
+                names.push((key, name.clone()));
+            }
+            Some(name)
+        })
+    }
+}
+
+/// How many `'static` header names each thread keeps parsed.
+const STATIC_NAMES_KEPT: usize = 32;
+
+thread_local! {
+    static STATIC_NAMES: std::cell::RefCell<Vec<((usize, usize), HeaderName)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl IntoHeaderName for String {
+    fn into_header_name(self) -> Option<HeaderName> {
+        HeaderName::try_from(self).ok()
+    }
+}
+
+impl IntoHeaderName for HeaderName {
+    fn into_header_name(self) -> Option<HeaderName> {
+        Some(self)
+    }
+}
+
+impl IntoHeaderName for &HeaderName {
+    fn into_header_name(self) -> Option<HeaderName> {
+        Some(self.clone())
+    }
 }
 
 impl Response {
@@ -76,15 +129,20 @@ impl Response {
     }
 
     /// Sets a header, replacing any of the same name, as Starlette's
-    /// `response.headers[name] = value`. A value that is not valid in a
-    /// header (a newline, say) is left out and logged rather than sent.
+    /// `response.headers[name] = value`. A name or value that is not valid
+    /// in a header (a newline, say) is left out and logged rather than sent.
+    ///
+    /// The name is a `&'static str` (`"x-process-time"`), a `String` or a
+    /// [`HeaderName`]; the value anything that converts to a
+    /// [`HeaderValue`]. On a hot path, a value that never changes costs
+    /// least as `HeaderValue::from_static("…")`.
     pub fn set_header<N, V>(&mut self, name: N, value: V)
     where
-        N: TryInto<HeaderName>,
+        N: IntoHeaderName,
         V: TryInto<HeaderValue>,
     {
-        match (name.try_into(), value.try_into()) {
-            (Ok(name), Ok(value)) => {
+        match (name.into_header_name(), value.try_into()) {
+            (Some(name), Ok(value)) => {
                 self.inner.headers_mut().insert(name, value);
             }
             _ => tracing::error!("Response::set_header: invalid header name or value left out"),
@@ -131,12 +189,12 @@ impl Response {
         if let Some(scope) = scope {
             match &mut self.scope {
                 Some(existing) => existing.absorb(scope),
-                None => self.scope = Some(scope),
+                None => self.scope = Some(Box::new(scope)),
             }
         }
     }
 
-    pub(crate) fn into_parts(self) -> (http::response::Parts, Body, Option<Scope>) {
+    pub(crate) fn into_parts(self) -> (http::response::Parts, Body, Option<Box<Scope>>) {
         let (parts, body) = self.inner.into_parts();
         (parts, body, self.scope)
     }

@@ -279,7 +279,7 @@ pub(crate) fn into_outgoing(response: Response) -> http::Response<Outgoing> {
 /// sent in full, or dropped because the client went away.
 pub(crate) struct Outgoing {
     body: Body,
-    _scope: Option<Scope>,
+    _scope: Option<Box<Scope>>,
 }
 
 impl http_body::Body for Outgoing {

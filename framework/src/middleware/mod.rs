@@ -61,12 +61,13 @@ pub use trusted_host::{TrustedHostBuilder, TrustedHostError, TrustedHostMiddlewa
 
 use std::future::Future;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use crate::app::AppInner;
-use crate::panic::{catch_unwind, panic_message};
+use crate::panic::{catching, panic_message, Payload};
 use crate::request::Request;
 use crate::response::{internal_server_error, Response};
-use crate::routing::Endpoint;
+use crate::routing::{Endpoint, Routed};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -216,44 +217,112 @@ impl<'a> Next<'a> {
     ///
     /// A panic anywhere inside becomes a 500 response here, so this layer
     /// (and those around it) still see a response and can add headers to it.
-    pub async fn run(self, request: Request) -> Response {
-        {
-            let mut layers = self.layers;
-            if self.websocket {
-                while layers.first().is_some_and(|layer| !layer.streaming) {
-                    layers = &layers[1..];
-                }
+    // Not an `async fn`: the next step is started here and its (boxed)
+    // future awaited through a small `Run`, so that each layer's future
+    // holds a pointer to the next step rather than a copy of all of them.
+    pub fn run(self, mut request: Request) -> impl Future<Output = Response> + Send + 'a {
+        let mut layers = self.layers;
+        if self.websocket {
+            while layers.first().is_some_and(|layer| !layer.streaming) {
+                layers = &layers[1..];
             }
-            let Some((layer, rest)) = layers.split_first() else {
-                // A panic past the last layer (in a dependency, say) is a
-                // 500 here, so that the innermost layer sees it too.
-                let inner = async move {
-                    match self.target {
-                        Target::App(app) => app.route(request).await,
-                        Target::Endpoint(endpoint) => endpoint.call(request).await,
-                    }
-                };
-                return catch_unwind(inner).await.unwrap_or_else(|panic| {
-                    tracing::error!("request handling panicked: {}", panic_message(&*panic));
-                    internal_server_error()
-                });
-            };
+        }
+        if let Some((layer, rest)) = layers.split_first() {
             let next = Next {
                 layers: rest,
                 target: self.target,
                 websocket: self.websocket,
             };
-            match catch_unwind(layer.middleware.call(request, next)).await {
-                Ok(response) => response,
-                Err(panic) => {
-                    tracing::error!(
-                        middleware = layer.name,
-                        "middleware panicked: {}",
-                        panic_message(&*panic)
-                    );
-                    internal_server_error()
+            return Run::start(After::Layer(layer.name), || {
+                layer.middleware.call(request, next)
+            });
+        }
+        // Past the last layer, a panic (in a dependency, say) is a 500
+        // here, so that the innermost layer sees it too.
+        match self.target {
+            Target::App(app) => match catching(|| app.route(&mut request)) {
+                Ok(Routed::Endpoint { endpoint, head }) => {
+                    Run::start(After::App { app, head }, || endpoint.call(request))
                 }
+                Ok(Routed::Answer(response)) => Run::ready(response),
+                Err(panic) => Run::panicked(After::Endpoint, panic),
+            },
+            Target::Endpoint(endpoint) => Run::start(After::Endpoint, || endpoint.call(request)),
+        }
+    }
+}
+
+/// The next step of the chain, started: its future and what to do with
+/// its response.
+struct Run<'a> {
+    future: BoxFuture<'a, Response>,
+    after: After<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum After<'a> {
+    /// A middleware layer: a panic is blamed on it by name.
+    Layer(&'static str),
+    /// An endpoint.
+    Endpoint,
+    /// An endpoint reached through the app's router: the app finishes its
+    /// response (exception handlers, `HEAD`).
+    App { app: &'a AppInner, head: bool },
+}
+
+impl<'a> Run<'a> {
+    /// Starts a step; a panic while starting it is a 500 as well.
+    fn start(after: After<'a>, start: impl FnOnce() -> BoxFuture<'a, Response>) -> Self {
+        match catching(start) {
+            Ok(future) => Run { future, after },
+            Err(panic) => Run::panicked(after, panic),
+        }
+    }
+
+    fn ready(response: Response) -> Self {
+        Run {
+            future: Box::pin(std::future::ready(response)),
+            after: After::Endpoint,
+        }
+    }
+
+    fn panicked(after: After<'a>, panic: Payload) -> Self {
+        Run::ready(after.panicked(panic))
+    }
+}
+
+impl After<'_> {
+    fn panicked(self, panic: Payload) -> Response {
+        match self {
+            After::Layer(name) => tracing::error!(
+                middleware = name,
+                "middleware panicked: {}",
+                panic_message(&*panic)
+            ),
+            After::Endpoint | After::App { .. } => {
+                tracing::error!("request handling panicked: {}", panic_message(&*panic))
             }
+        }
+        internal_server_error()
+    }
+}
+
+impl Future for Run<'_> {
+    type Output = Response;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        let Run { future, after } = &mut *self;
+        let after = *after;
+        let outcome = catching(|| match future.as_mut().poll(cx) {
+            Poll::Ready(response) => Poll::Ready(match after {
+                After::App { app, head } => app.finish(response, head),
+                After::Layer(_) | After::Endpoint => response,
+            }),
+            Poll::Pending => Poll::Pending,
+        });
+        match outcome {
+            Ok(poll) => poll,
+            Err(panic) => Poll::Ready(after.panicked(panic)),
         }
     }
 }
