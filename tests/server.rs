@@ -162,6 +162,65 @@ async fn a_client_that_sends_headers_too_slowly_is_dropped() {
     server.shut_down().await.unwrap();
 }
 
+/// Reads until the server closes the connection; panics if it has not
+/// within 10 s (a broken server must not hang the test).
+async fn closed_by_server(stream: &mut TcpStream) {
+    let mut buf = [0u8; 1024];
+    match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await {
+        Ok(Ok(0)) | Ok(Err(_)) => {}
+        Ok(Ok(n)) => panic!("unexpected bytes: {}", String::from_utf8_lossy(&buf[..n])),
+        Err(_) => panic!("the server kept an idle connection open"),
+    }
+}
+
+#[tokio::test]
+async fn the_keep_alive_clock_restarts_after_each_response_and_closes_idle_connections() {
+    let app = app().config(|c| c.keep_alive_timeout = Duration::from_millis(300));
+    let server = start(app).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    // Three requests 200 ms apart: 400 ms after the first, the connection
+    // is still open, because the clock counts from the last response.
+    for round in 0..3 {
+        if round > 0 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let (head, body) = exchange(&mut stream, "GET / HTTP/1.1\r\nhost: x\r\n\r\n").await;
+        assert!(head.starts_with("HTTP/1.1 200"), "round {round}: {head}");
+        assert_eq!(body, "hello");
+    }
+    let idle_from = std::time::Instant::now();
+    closed_by_server(&mut stream).await;
+    assert!(
+        idle_from.elapsed() >= Duration::from_millis(250),
+        "closed after {:?} idle, before the 300 ms timeout",
+        idle_from.elapsed()
+    );
+    server.shut_down().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_handler_slower_than_the_keep_alive_timeout_still_answers() {
+    let (release, parked) = oneshot::channel();
+    let app = app()
+        .route(slow)
+        .state(Gate(Mutex::new(Some(parked))))
+        .config(|c| c.keep_alive_timeout = Duration::from_millis(100));
+    let server = start(app).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream
+        .write_all(b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    release.send(()).unwrap();
+    let (head, body) = read_response(&mut stream).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_eq!(body, "finished");
+    // Then, idle, the connection is closed as usual.
+    closed_by_server(&mut stream).await;
+    server.shut_down().await.unwrap();
+}
+
 #[tokio::test]
 async fn shutdown_lets_requests_in_flight_finish() {
     let (release, parked) = oneshot::channel();

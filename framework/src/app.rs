@@ -384,15 +384,17 @@ pub(crate) struct AppInner {
 
 impl AppInner {
     /// Sends one request through the middleware, the router and its handler.
-    pub(crate) async fn handle(
+    // Not an `async fn`, so that the caller's future holds the small future
+    // of the first step rather than a copy of the request.
+    pub(crate) fn handle(
         self: &Arc<Self>,
         request: http::Request<Body>,
         client: Option<std::net::SocketAddr>,
-    ) -> Response {
+    ) -> impl std::future::Future<Output = Response> + Send + '_ {
         let mut request = Request::new(request, client, self.clone());
         // Before the onion, so that every middleware sees the real client.
         self.config.proxy_headers.apply(&mut request);
-        Next::app(self, &request).run(request).await
+        Next::app(self, &request).run(request)
     }
 
     /// The innermost step, before the endpoint: which endpoint, or what

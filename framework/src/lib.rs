@@ -67,6 +67,7 @@ mod body;
 pub mod depends;
 pub mod error;
 pub mod extract;
+mod keep_alive;
 pub mod middleware;
 mod panic;
 pub mod prelude;

@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 use crate::app::{App, AppInner};
 use crate::background::Scope;
 use crate::body::{Body, BoxError};
+use crate::keep_alive::{self, Busy, Idle};
 use crate::response::Response;
 
 /// A server bound to its socket, ready to run.
@@ -177,10 +178,10 @@ impl Server {
         tracing::info!("Running on http://{addr} (Press CTRL+C to quit)");
 
         let mut builder = auto::Builder::new(TokioExecutor::new());
+        // The keep-alive clock is ours (`keep_alive`), not hyper's.
         builder
             .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(app.config.keep_alive_timeout)
+            .header_read_timeout(None)
             .max_buf_size(app.config.max_header_size.max(8192));
         builder.http2().timer(TokioTimer::new());
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -200,17 +201,29 @@ impl Server {
                 () = &mut signal => break,
             };
             let _ = stream.set_nodelay(true);
+            let timeout = app.config.keep_alive_timeout;
             let app = app.clone();
-            let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
-                let app = app.clone();
-                async move { Ok::<_, std::convert::Infallible>(serve_one(&app, request, peer).await) }
+            let idle = Idle::new();
+            let service = hyper::service::service_fn({
+                let idle = idle.clone();
+                move |request: http::Request<Incoming>| {
+                    serve_one(app.clone(), request, peer, idle.busy())
+                }
             });
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
             let connection = graceful.watch(connection.into_owned());
-            tokio::spawn(async move {
+            let (closed, closed_rx) = tokio::sync::oneshot::channel::<()>();
+            let task = tokio::spawn(async move {
                 // A client that hangs up mid-request is not the server's error.
                 let _ = connection.await;
+                drop(closed);
             });
+            tokio::spawn(keep_alive::watch(
+                idle,
+                timeout,
+                task.abort_handle(),
+                closed_rx,
+            ));
         }
 
         drop(listener);
@@ -231,10 +244,11 @@ impl Server {
 }
 
 async fn serve_one(
-    app: &Arc<AppInner>,
+    app: Arc<AppInner>,
     request: http::Request<Incoming>,
     peer: SocketAddr,
-) -> http::Response<Outgoing> {
+    busy: Busy,
+) -> Result<http::Response<Outgoing>, std::convert::Infallible> {
     let access = (app.config.access_log && tracing::enabled!(tracing::Level::INFO)).then(|| {
         (
             request.method().clone(),
@@ -260,16 +274,17 @@ async fn serve_one(
             start.elapsed().as_secs_f64() * 1000.0
         );
     }
-    into_outgoing(response)
+    Ok(into_outgoing(response, Some(busy)))
 }
 
-pub(crate) fn into_outgoing(response: Response) -> http::Response<Outgoing> {
+pub(crate) fn into_outgoing(response: Response, busy: Option<Busy>) -> http::Response<Outgoing> {
     let (parts, body, scope) = response.into_parts();
     http::Response::from_parts(
         parts,
         Outgoing {
             body,
             _scope: scope,
+            _busy: busy,
         },
     )
 }
@@ -280,6 +295,8 @@ pub(crate) fn into_outgoing(response: Response) -> http::Response<Outgoing> {
 pub(crate) struct Outgoing {
     body: Body,
     _scope: Option<Box<Scope>>,
+    // Dropped last: the connection counts as idle once the body is done.
+    _busy: Option<Busy>,
 }
 
 impl http_body::Body for Outgoing {

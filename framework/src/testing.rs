@@ -172,7 +172,7 @@ impl TestRequest<'_> {
             .or_insert(HeaderValue::from_static("testserver"));
         let client = Some(([127, 0, 0, 1], 50000).into());
         let app = &self.client.app;
-        let response = crate::server::into_outgoing(app.handle(request, client).await);
+        let response = crate::server::into_outgoing(app.handle(request, client).await, None);
         let (parts, body) = response.into_parts();
         let body = match body.collect().await {
             Ok(collected) => collected.to_bytes(),

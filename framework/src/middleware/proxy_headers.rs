@@ -147,23 +147,26 @@ impl ProxyHeaders {
         if !self.enabled || !trusted {
             return (None, None);
         }
-        // Looked up by `HeaderName`, not `&str`: a `&str` name is parsed
-        // and validated on every lookup (~350 instructions each).
+        // One pass over the headers: a lookup hashes the name, and hashing
+        // a name that is not a standard one costs ~200 instructions, twice
+        // on every request from a trusted peer (every request, by default).
+        // Values of one name come in the order they were sent.
         static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
         static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
-        let scheme = headers
-            .get_all(&X_FORWARDED_PROTO)
-            .iter()
-            .next_back()
-            .and_then(|value| parse_proto(&latin1(value.as_bytes())));
+        let mut proto = None;
         let mut forwarded_for: Option<String> = None;
-        for value in headers.get_all(&X_FORWARDED_FOR) {
-            let joined = forwarded_for.get_or_insert_with(String::new);
-            if !joined.is_empty() {
-                joined.push_str(", ");
+        for (name, value) in headers {
+            if *name == X_FORWARDED_PROTO {
+                proto = Some(value);
+            } else if *name == X_FORWARDED_FOR {
+                let joined = forwarded_for.get_or_insert_with(String::new);
+                if !joined.is_empty() {
+                    joined.push_str(", ");
+                }
+                joined.push_str(&latin1(value.as_bytes()));
             }
-            joined.push_str(&latin1(value.as_bytes()));
         }
+        let scheme = proto.and_then(|value| parse_proto(&latin1(value.as_bytes())));
         let client = forwarded_for.and_then(|list| self.trusted.client_from(&list));
         (client, scheme)
     }
