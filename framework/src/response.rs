@@ -19,7 +19,9 @@ static TEXT_HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf
 /// Its body may still be streaming: middleware that only touches the
 /// status or headers never waits for it.
 pub struct Response {
-    inner: http::Response<Body>,
+    // Boxed because a response moves out through every layer's future: a
+    // pointer moves cheaply where the whole would be copied each time.
+    inner: Box<http::Response<Body>>,
     // Background tasks and dependency cleanup, run once the body is sent.
     // Boxed: most responses have none, and every layer moves the response.
     scope: Option<Box<Scope>>,
@@ -84,7 +86,7 @@ impl Response {
     /// A `200 OK` response with this body and no headers.
     pub fn new(body: impl Into<Body>) -> Self {
         Response {
-            inner: http::Response::new(body.into()),
+            inner: Box::new(http::Response::new(body.into())),
             scope: None,
             raised: None,
         }
@@ -202,7 +204,7 @@ impl Response {
     /// Wraps an `http::Response`.
     pub fn from_http(response: http::Response<Body>) -> Self {
         Response {
-            inner: response,
+            inner: Box::new(response),
             scope: None,
             raised: None,
         }

@@ -196,7 +196,7 @@ impl<'a> Next<'a> {
         Next {
             layers: &app.layers,
             target: Target::App(app),
-            websocket: is_upgrade(request),
+            websocket: skips_layers(&app.layers, request),
         }
     }
 
@@ -208,7 +208,7 @@ impl<'a> Next<'a> {
         Next {
             layers,
             target: Target::Endpoint(endpoint),
-            websocket: is_upgrade(request),
+            websocket: skips_layers(layers, request),
         }
     }
 
@@ -327,9 +327,13 @@ impl Future for Run<'_> {
     }
 }
 
-fn is_upgrade(request: &Request) -> bool {
-    request
-        .headers()
-        .get(http::header::UPGRADE)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
+/// Whether the request is a WebSocket upgrade that some of `layers` must
+/// not see. Asked only when some layer is not streaming-level: the header
+/// lookup is a measurable part of a small request.
+fn skips_layers(layers: &[Layer], request: &Request) -> bool {
+    layers.iter().any(|layer| !layer.streaming)
+        && request
+            .headers()
+            .get(http::header::UPGRADE)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
 }
