@@ -28,10 +28,11 @@ pub struct Config {
     /// The largest request head (request line and headers), in bytes
     /// (default 64 KiB); a larger one is a 431.
     pub max_header_size: usize,
-    /// How long a connection may wait for the headers of its next request
-    /// (default 5 s, uvicorn's keep-alive timeout). hyper runs one clock for
-    /// both, so this is at once the idle keep-alive timeout and the limit
-    /// for a client that sends its headers slowly.
+    /// How long a connection may go with no request in flight (default 5 s,
+    /// uvicorn's keep-alive timeout): the idle keep-alive timeout, and at
+    /// once the limit for a client that sends its headers slowly. The clock
+    /// restarts when a response has been sent; a slow handler or a long
+    /// streaming response is never cut by it.
     pub keep_alive_timeout: Duration,
     /// How long shutdown waits for requests in flight and background tasks
     /// (default 30 s).

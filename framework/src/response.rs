@@ -47,7 +47,12 @@ impl IntoHeaderName for &'static str {
             if let Some((_, name)) = names.iter().find(|(k, _)| *k == key) {
                 return Some(name.clone());
             }
-            let name = HeaderName::from_bytes(self.as_bytes()).ok()?;
+            let mut name = HeaderName::from_bytes(self.as_bytes()).ok()?;
+            if name.as_str() == self {
+                // Kept as it is written (lowercase), so that copies of it
+                // share the static text rather than count references.
+                name = HeaderName::from_static(self);
+            }
             if names.len() < STATIC_NAMES_KEPT {
                 names.push((key, name.clone()));
             }
@@ -540,5 +545,29 @@ fn guess_type(path: &Path) -> &'static str {
         "svg" => "image/svg+xml",
         "pdf" => "application/pdf",
         _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `'static` name takes the `from_static` path only when
+    /// `from_bytes` keeps it as written; `from_static` panics on anything
+    /// else, so every byte is tried.
+    #[test]
+    fn static_names_never_panic_and_match_from_bytes() {
+        for byte in 0..=u8::MAX {
+            for text in [vec![byte], vec![b'x', b'-', byte]] {
+                let Ok(text) = String::from_utf8(text) else {
+                    continue;
+                };
+                let leaked: &'static str = Box::leak(text.into_boxed_str());
+                let expected = HeaderName::from_bytes(leaked.as_bytes()).ok();
+                assert_eq!(leaked.into_header_name(), expected, "{leaked:?}");
+                // The second time comes from the per-thread cache.
+                assert_eq!(leaked.into_header_name(), expected, "{leaked:?}");
+            }
+        }
     }
 }
