@@ -21,7 +21,8 @@
 #   CG_SERVERS="framework hyper axum actix"   (table 2)
 #   CG_ENDPOINTS="plaintext json users echo deps"
 #   CG_MODES="plain stack"
-#   CG_TABLES="inprocess socket"
+#   CG_TABLES="inprocess socket cache"   (cache: cachegrind's simulated
+#                          cache misses per request, /plaintext, over the socket)
 #   CG_PORT=18180  CG_CPU=1
 #   BENCH_TARGET_DIR (default target/bench, shared with run.sh)
 #   CG_PROFILE_DIR: keep the callgrind files of the larger runs there
@@ -35,7 +36,7 @@ TIME_ITERATIONS=${CG_TIME_ITERATIONS:-100000}
 read -r -a SERVERS <<<"${CG_SERVERS:-framework hyper axum actix}"
 read -r -a ENDPOINTS <<<"${CG_ENDPOINTS:-plaintext json users echo deps}"
 read -r -a MODES <<<"${CG_MODES:-plain stack}"
-read -r -a TABLES <<<"${CG_TABLES:-inprocess socket}"
+read -r -a TABLES <<<"${CG_TABLES:-inprocess socket cache}"
 PORT=${CG_PORT:-18180}
 CPU=${CG_CPU:-1}
 TARGET=${BENCH_TARGET_DIR:-target/bench}
@@ -135,10 +136,12 @@ fi
 
 # --- 2. over the socket --------------------------------------------------------
 
-socket_run() { # OUT SERVER ENDPOINT MODE REQUESTS
-  local out=$1 server=$2 endpoint=$3 mode=$4 requests=$5 flags=(--port "$PORT")
+socket_run() { # OUT SERVER ENDPOINT MODE REQUESTS [TOOL]: TOOL callgrind (default) or cachegrind
+  local out=$1 server=$2 endpoint=$3 mode=$4 requests=$5 tool=${6:-callgrind} flags=(--port "$PORT")
   [[ $mode == stack ]] && flags+=(--stack)
-  taskset -c "$CPU" valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$out" \
+  local tool_flags=(--tool=callgrind --dump-instr=no --callgrind-out-file="$out")
+  [[ $tool == cachegrind ]] && tool_flags=(--tool=cachegrind --cache-sim=yes --cachegrind-out-file="$out")
+  taskset -c "$CPU" valgrind "${tool_flags[@]}" \
     "$BIN/bench-$server" "${flags[@]}" >"$out.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 600); do
@@ -217,3 +220,42 @@ if [[ " ${TABLES[*]} " == *" socket "* ]]; then
   fi
   echo
 fi
+
+# --- 3. cache misses over the socket -------------------------------------------
+
+# cachegrind's events per request, (run of W+N requests - run of W) / N:
+# EVENT=value ... on one line.
+cache_events() { # SERVER ENDPOINT MODE
+  socket_run "$WORK/c0" "$@" "$W" cachegrind
+  socket_run "$WORK/cN" "$@" "$((W + N))" cachegrind
+  awk -v n="$N" '
+    /^events:/ { for (i = 2; i <= NF; i++) name[i] = $i }
+    /^summary:/ { for (i = 2; i <= NF; i++) total[FILENAME, name[i]] = $i; names = NF }
+    END {
+      for (i = 2; i <= names; i++)
+        printf "%s=%.0f ", name[i], (total[ARGV[2], name[i]] - total[ARGV[1], name[i]]) / n
+    }' "$WORK/c0" "$WORK/cN"
+}
+
+event() { tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k {print $2}'; }
+
+if [[ " ${TABLES[*]} " == *" cache "* ]]; then
+  echo "### Over the socket: simulated cache misses per request, /plaintext"
+  echo
+  echo "cachegrind (\`--cache-sim=yes\`, the host's cache sizes), driven as above: I1 = level-1"
+  echo "instruction cache misses, D1 = level-1 data cache misses (reads + writes), per request."
+  echo "An I1 miss costs several times an instruction: they are where wall time goes that"
+  echo "instruction counts do not show."
+  echo
+  echo "| mode | server | Ir | I1 misses | D1 misses |"
+  echo "| --- | --- | ---: | ---: | ---: |"
+  for mode in "${MODES[@]}"; do
+    for server in "${SERVERS[@]}"; do
+      events=$(cache_events "$server" plaintext "$mode")
+      log "cache $mode $server: $events"
+      echo "| $mode | $server | $(event "$events" Ir) | $(event "$events" I1mr) | $(( $(event "$events" D1mr) + $(event "$events" D1mw) )) |"
+    done
+  done
+  echo
+fi
+
