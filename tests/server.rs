@@ -142,13 +142,16 @@ async fn bodies_over_the_limit_are_413_and_huge_heads_431() {
 async fn a_client_that_sends_headers_too_slowly_is_dropped() {
     let app = app().config(|c| c.keep_alive_timeout = Duration::from_millis(200));
     let server = start(app).await;
-    let mut stream = TcpStream::connect(server.addr).await.unwrap();
-    stream
-        .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n")
-        .await
-        .unwrap();
+    let mut stream = send(&server, b"GET / HTTP/1.1\r\nhost: x\r\n").await;
     closed_by_server(&mut stream).await;
     server.shut_down().await.unwrap();
+}
+
+/// Opens a connection and writes `bytes` (a request, or part of one).
+async fn send(server: &Running, bytes: &[u8]) -> TcpStream {
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    stream
 }
 
 /// Reads until the server closes the connection; panics if it has not
@@ -195,11 +198,7 @@ async fn a_handler_slower_than_the_keep_alive_timeout_still_answers() {
         .state(Gate(Mutex::new(Some(parked))))
         .config(|c| c.keep_alive_timeout = Duration::from_millis(100));
     let server = start(app).await;
-    let mut stream = TcpStream::connect(server.addr).await.unwrap();
-    stream
-        .write_all(b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n")
-        .await
-        .unwrap();
+    let mut stream = send(&server, b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n").await;
     tokio::time::sleep(Duration::from_millis(400)).await;
     release.send(()).unwrap();
     let (head, body) = read_response(&mut stream).await;
@@ -215,11 +214,7 @@ async fn shutdown_lets_requests_in_flight_finish() {
     let (release, parked) = oneshot::channel();
     let app = app().route(slow).state(Gate(Mutex::new(Some(parked))));
     let server = start(app).await;
-    let mut stream = TcpStream::connect(server.addr).await.unwrap();
-    stream
-        .write_all(b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n")
-        .await
-        .unwrap();
+    let mut stream = send(&server, b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n").await;
     // Make sure the request is in flight before shutting down.
     tokio::task::yield_now().await;
     tokio::time::sleep(Duration::from_millis(50)).await;
