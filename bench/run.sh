@@ -8,9 +8,10 @@
 #                           spec, plain and --stack; no load (what CI runs)
 #
 # Settings (environment):
-#   BENCH_DURATION=5     seconds measured per cell (one server, one endpoint)
+#   BENCH_DURATION=3     seconds measured per cell (one server, one endpoint)
 #   BENCH_WARMUP=1       seconds of load before each measured cell
-#   BENCH_ROUNDS=2       rounds; each round runs A B C D in turn (drift cancels)
+#   BENCH_ROUNDS=5       rounds; each runs every server in turn, starting with
+#                        the next one each round (drift cancels); medians reported
 #   BENCH_CONNECTIONS=64 keep-alive connections of the load generator
 #   BENCH_SERVERS="framework hyper axum actix"
 #   BENCH_ENDPOINTS="plaintext json users echo deps"
@@ -28,9 +29,9 @@ if [[ "${1:-}" == "--smoke" ]]; then SMOKE=1; fi
 read -r -a SERVERS <<<"${BENCH_SERVERS:-framework hyper axum actix}"
 read -r -a ENDPOINTS <<<"${BENCH_ENDPOINTS:-plaintext json users echo deps}"
 read -r -a MODES <<<"${BENCH_MODES:-plain stack}"
-DURATION=${BENCH_DURATION:-5}
+DURATION=${BENCH_DURATION:-3}
 WARMUP=${BENCH_WARMUP:-1}
-ROUNDS=${BENCH_ROUNDS:-2}
+ROUNDS=${BENCH_ROUNDS:-5}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 PORT0=${BENCH_PORT:-18080}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
@@ -277,12 +278,21 @@ path_of() {
   esac
 }
 
-# Hardware counters: virtual machines often have none.
-PERF=0
-if command -v perf >/dev/null 2>&1 \
-  && perf stat -x, -e instructions:u true 2>&1 >/dev/null | grep -q '^[0-9]'; then
-  PERF=1
+# perf: hardware counters (instructions), which virtual machines often
+# lack, and the syscall tracepoint, which works without them. Either is
+# counted on the server process over each measured cell.
+PERF_EVENTS=()
+if command -v perf >/dev/null 2>&1; then
+  if perf stat -x, -e instructions:u true 2>&1 >/dev/null | grep -q '^[0-9]'; then
+    PERF_EVENTS+=(instructions:u instructions:k)
+  fi
+  if perf stat -x, -e raw_syscalls:sys_enter true 2>&1 >/dev/null | grep -q '^[0-9]'; then
+    PERF_EVENTS+=(raw_syscalls:sys_enter)
+  fi
 fi
+has_event() { [[ " ${PERF_EVENTS[*]:-} " == *" $1 "* ]]; }
+INSTR=0; has_event instructions:u && INSTR=1
+SYSCALLS=0; has_event raw_syscalls:sys_enter && SYSCALLS=1
 
 # The CPU time (ns) all threads of PID have run: the sum of their schedstat.
 cpu_ns() {
@@ -299,12 +309,16 @@ ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 
 rss_kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 
+# perf's count of EVENT in its CSV output, or -.
+perf_count() { awk -F, -v e="$1" '$3 == e && $1 ~ /^[0-9]+$/ {print $1; found = 1} END {if (!found) print "-"}' "$WORK/perf"; }
+
 RESULTS=$WORK/results.tsv
 : >"$RESULTS"
 RSS=$WORK/rss.tsv
 : >"$RSS"
 
-log "load: $LOADGEN, $CONNECTIONS connections, ${WARMUP}s warm-up + ${DURATION}s per cell, $ROUNDS round(s), servers on CPU $SERVER_CPU, load generator on CPU $LOAD_CPU; perf counters: $([[ $PERF == 1 ]] && echo yes || echo no)"
+log "load: $LOADGEN, $CONNECTIONS connections, ${WARMUP}s warm-up + ${DURATION}s per cell, $ROUNDS round(s), servers on CPU $SERVER_CPU, load generator on CPU $LOAD_CPU; perf events: ${PERF_EVENTS[*]:-none}"
+NSERVERS=${#SERVERS[@]}
 for mode in "${MODES[@]}"; do
   for i in "${!SERVERS[@]}"; do
     start_server "$i" "${SERVERS[$i]}" "$mode"
@@ -315,29 +329,34 @@ for mode in "${MODES[@]}"; do
   for endpoint in "${ENDPOINTS[@]}"; do
     url_path=$(path_of "$endpoint")
     for round in $(seq 1 "$ROUNDS"); do
-      for i in "${!SERVERS[@]}"; do
+      # Each round starts with the next server, so that no server always
+      # follows the same one or always goes first.
+      for k in $(seq 0 $((NSERVERS - 1))); do
+        i=$(((k + round - 1) % NSERVERS))
         name=${SERVERS[$i]} pid=${SERVER_PIDS[$i]} url="http://127.0.0.1:${PORTS[$i]}$url_path"
         load "$endpoint" "$url" "$WARMUP" >/dev/null
         cpu0=$(cpu_ns "$pid")
         read -r user0 sys0 < <(ticks "$pid")
-        if [[ $PERF == 1 ]]; then
-          perf stat -x, -e instructions:u,instructions:k -p "$pid" -o "$WORK/perf" -- sleep "$DURATION" &
+        if [[ ${#PERF_EVENTS[@]} -gt 0 ]]; then
+          events=$(IFS=,; echo "${PERF_EVENTS[*]}")
+          perf stat -x, -e "$events" -p "$pid" -o "$WORK/perf" -- sleep "$DURATION" &
           perf_pid=$!
         fi
         out=$(load "$endpoint" "$url" "$DURATION")
         cpu1=$(cpu_ns "$pid")
         read -r user1 sys1 < <(ticks "$pid")
-        instr_u=- instr_k=-
-        if [[ $PERF == 1 ]]; then
+        instr_u=- instr_k=- syscalls=-
+        if [[ ${#PERF_EVENTS[@]} -gt 0 ]]; then
           wait "$perf_pid" || true
-          instr_u=$(awk -F, '$3 ~ /instructions:u/ {print $1}' "$WORK/perf")
-          instr_k=$(awk -F, '$3 ~ /instructions:k/ {print $1}' "$WORK/perf")
+          instr_u=$(perf_count instructions:u)
+          instr_k=$(perf_count instructions:k)
+          syscalls=$(perf_count raw_syscalls:sys_enter)
         fi
         read -r _ requests duration_us p99_us errors < <(grep '^RESULT' <<<"$out")
         if [[ $errors != 0 ]]; then fail "$name $mode $endpoint: $errors errors under load"; fi
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$endpoint" "$name" "$round" \
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$endpoint" "$name" "$round" \
           "$requests" "$duration_us" "$p99_us" "$((cpu1 - cpu0))" "$((user1 - user0))" "$((sys1 - sys0))" \
-          "${instr_u:--}" "${instr_k:--}" >>"$RESULTS"
+          "$instr_u" "$instr_k" "$syscalls" >>"$RESULTS"
         log "$(printf '%-5s %-9s %-9s round %s: %8.0f req/s, p99 %6.2f ms' "$mode" "$endpoint" "$name" "$round" \
           "$(awk -v r="$requests" -v d="$duration_us" 'BEGIN {print r / (d / 1e6)}')" \
           "$(awk -v p="$p99_us" 'BEGIN {print p / 1000}')")"
@@ -353,43 +372,65 @@ done
 # --- report ----------------------------------------------------------------
 
 {
-  echo "### Load: requests/s, p99 latency, server CPU and instructions per request"
+  echo "### Load: requests/s, p99 latency, server CPU and syscalls per request"
   echo
-  echo "$LOADGEN, $CONNECTIONS keep-alive connections, ${DURATION}s per cell after ${WARMUP}s warm-up, mean of $ROUNDS interleaved round(s);"
-  echo "servers pinned to CPU $SERVER_CPU, the load generator to CPU $LOAD_CPU. CPU µs/req = server threads' run time"
-  echo "(/proc/PID/task/*/schedstat) over requests served, user+kernel; sys% = kernel share of it."
-  if [[ $PERF == 0 ]]; then
-    echo "instr/req: perf counters are not supported on this machine (no PMU in the VM);"
+  echo "$LOADGEN, $CONNECTIONS keep-alive connections, ${DURATION}s per cell after ${WARMUP}s warm-up, $ROUNDS interleaved"
+  echo "rounds (each round starts with the next server); every figure is the median over the rounds."
+  echo "Servers pinned to CPU $SERVER_CPU, the load generator to CPU $LOAD_CPU. CPU µs/req = server threads' run time"
+  echo "(/proc/PID/task/*/schedstat) over requests served, user+kernel; sys% = kernel share of it;"
+  echo "syscalls/req = perf's raw_syscalls:sys_enter on the server over the cell."
+  echo "framework ÷ server: the median of the rounds' own ratios of req/s (the two cells of a ratio"
+  echo "ran seconds apart), with the lowest and highest round in brackets."
+  if [[ $INSTR == 0 ]]; then
+    echo "instr/req: no hardware counters on this machine (perf: instructions:u not supported);"
     echo "see the callgrind tables for user-space instructions per request."
   fi
   echo
-} 
-awk -F'\t' -v perf="$PERF" -v servers="${SERVERS[*]}" '
+}
+awk -F'\t' -v instr="$INSTR" -v syscalls="$SYSCALLS" -v servers="${SERVERS[*]}" '
+  function median(list,   n, v, i, j, t) {
+    n = split(list, v, " ")
+    for (i = 2; i <= n; i++) { t = v[i] + 0; for (j = i - 1; j >= 1 && v[j] + 0 > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+  }
+  function extreme(list, want,   n, v, i, best) {
+    n = split(list, v, " "); best = v[1] + 0
+    for (i = 2; i <= n; i++) if ((want == "min" && v[i] + 0 < best) || (want == "max" && v[i] + 0 > best)) best = v[i] + 0
+    return best
+  }
+  function add(a, key, value) { a[key] = (key in a) ? a[key] " " value : value }
   {
     key = $1 SUBSEP $2 SUBSEP $3
-    n[key]++; req[key] += $5; dur[key] += $6; p99[key] += $7; cpu[key] += $8
-    ut[key] += $9; st[key] += $10
-    if ($11 != "-") iu[key] += $11; if ($12 != "-") ik[key] += $12
+    rps = $5 / ($6 / 1e6)
+    add(RPS, key, rps); add(P99, key, $7 / 1000); add(CPU, key, $8 / $5 / 1000)
+    add(SYS, key, ($9 + $10) > 0 ? 100 * $10 / ($9 + $10) : 0)
+    if ($11 != "-") add(IU, key, $11 / $5)
+    if ($12 != "-") add(IK, key, $12 / $5)
+    if ($13 != "-") add(SC, key, $13 / $5)
+    round_rps[$1 SUBSEP $2 SUBSEP $3 SUBSEP $4] = rps
+    rounds[$1 SUBSEP $2] = ($4 > rounds[$1 SUBSEP $2]) ? $4 : rounds[$1 SUBSEP $2]
     if (!((($1) SUBSEP ($2)) in seen)) { seen[$1 SUBSEP $2] = 1; order[++rows] = $1 SUBSEP $2 }
   }
   END {
     ns = split(servers, s, " ")
-    printf "| mode | endpoint | server | req/s | p99 ms | CPU µs/req | sys %% | instr:u/req | instr:k/req | framework ÷ server req/s |\n"
-    printf "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+    printf "| mode | endpoint | server | req/s | p99 ms | CPU µs/req | sys %% | syscalls/req | instr:u/req | instr:k/req | framework ÷ server req/s |\n"
+    printf "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
     for (r = 1; r <= rows; r++) {
       split(order[r], me, SUBSEP)
-      fkey = me[1] SUBSEP me[2] SUBSEP "framework"
-      frps = (fkey in n) ? req[fkey] / (dur[fkey] / 1e6) : 0
       for (i = 1; i <= ns; i++) {
         key = me[1] SUBSEP me[2] SUBSEP s[i]
-        if (!(key in n)) continue
-        rps = req[key] / (dur[key] / 1e6)
-        cpr = cpu[key] / req[key] / 1000
-        sys = (ut[key] + st[key]) > 0 ? 100 * st[key] / (ut[key] + st[key]) : 0
-        iur = perf ? sprintf("%.0f", iu[key] / req[key]) : "n/a"
-        ikr = perf ? sprintf("%.0f", ik[key] / req[key]) : "n/a"
-        ratio = (s[i] == "framework" || frps == 0) ? "—" : sprintf("%.2f", frps / rps)
-        printf "| %s | %s | %s | %.0f | %.2f | %.1f | %.0f | %s | %s | %s |\n", me[1], me[2], s[i], rps, p99[key] / n[key] / 1000, cpr, sys, iur, ikr, ratio
+        if (!(key in RPS)) continue
+        ratios = ""
+        for (k = 1; k <= rounds[me[1] SUBSEP me[2]]; k++) {
+          f = me[1] SUBSEP me[2] SUBSEP "framework" SUBSEP k
+          o = key SUBSEP k
+          if ((f in round_rps) && (o in round_rps) && round_rps[o] > 0) ratios = ratios (ratios == "" ? "" : " ") round_rps[f] / round_rps[o]
+        }
+        ratio = (s[i] == "framework" || ratios == "") ? "—" : sprintf("%.2f (%.2f–%.2f)", median(ratios), extreme(ratios, "min"), extreme(ratios, "max"))
+        sc = (syscalls && (key in SC)) ? sprintf("%.2f", median(SC[key])) : "n/a"
+        iu = (instr && (key in IU)) ? sprintf("%.0f", median(IU[key])) : "n/a"
+        ik = (instr && (key in IK)) ? sprintf("%.0f", median(IK[key])) : "n/a"
+        printf "| %s | %s | %s | %.0f | %.2f | %.1f | %.0f | %s | %s | %s | %s |\n", me[1], me[2], s[i], median(RPS[key]), median(P99[key]), median(CPU[key]), median(SYS[key]), sc, iu, ik, ratio
       }
     }
   }' "$RESULTS"
