@@ -10,6 +10,9 @@
 #     callgrind, driven by `bench-client` with an exact number of keep-alive
 #     requests: user-space instructions per request of the whole server
 #     (HTTP parsing, runtime, app).
+#  3. under load: each server under callgrind while wrk keeps 64 connections
+#     busy, as in bench/run.sh: instructions per request when requests
+#     queue up and each wake-up serves many of them.
 #
 # Each count is (Ir of a run with W+N requests - Ir of a run with W) / N, so
 # start-up, shutdown and warm-up cancel.
@@ -21,9 +24,12 @@
 #   CG_SERVERS="framework hyper axum actix"   (table 2)
 #   CG_ENDPOINTS="plaintext json users echo deps"
 #   CG_MODES="plain stack"
-#   CG_TABLES="inprocess socket cache"   (cache: cachegrind's simulated
-#                          cache misses per request, /plaintext, over the socket)
-#   CG_PORT=18180  CG_CPU=1
+#   CG_TABLES="inprocess socket load cache"   (load: each server under
+#                          callgrind saturated by wrk; cache: cachegrind's
+#                          simulated cache misses per request, /plaintext,
+#                          over the socket)
+#   CG_LOAD_SECONDS=6  CG_LOAD_CONNECTIONS=64   (the load table's wrk run)
+#   CG_PORT=18180  CG_CPU=1  CG_LOAD_CPU=0
 #   BENCH_TARGET_DIR (default target/bench, shared with run.sh)
 #   CG_PROFILE_DIR: keep the callgrind files of the larger runs there
 #                   (for callgrind_annotate)
@@ -36,18 +42,20 @@ TIME_ITERATIONS=${CG_TIME_ITERATIONS:-100000}
 read -r -a SERVERS <<<"${CG_SERVERS:-framework hyper axum actix}"
 read -r -a ENDPOINTS <<<"${CG_ENDPOINTS:-plaintext json users echo deps}"
 read -r -a MODES <<<"${CG_MODES:-plain stack}"
-read -r -a TABLES <<<"${CG_TABLES:-inprocess socket cache}"
+read -r -a TABLES <<<"${CG_TABLES:-inprocess socket load cache}"
+LOAD_SECONDS=${CG_LOAD_SECONDS:-6}
+LOAD_CONNECTIONS=${CG_LOAD_CONNECTIONS:-64}
+LOAD_CPU=${CG_LOAD_CPU:-0}
 PORT=${CG_PORT:-18180}
 CPU=${CG_CPU:-1}
 TARGET=${BENCH_TARGET_DIR:-target/bench}
 PROFILE_DIR=${CG_PROFILE_DIR:-}
 
-log() { echo "$*" >&2; }
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
-if ! command -v valgrind >/dev/null 2>&1; then
-  log "installing valgrind"
-  apt-get install -y -qq valgrind >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; }
-fi
+need valgrind
+if [[ " ${TABLES[*]} " == *" load "* ]]; then need wrk; fi
 
 log "building (release, fat LTO, 1 codegen unit) in $TARGET"
 CARGO_TARGET_DIR=$TARGET CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
@@ -134,6 +142,51 @@ if [[ " ${TABLES[*]} " == *" inprocess "* ]]; then
   echo
 fi
 
+# ir_table ARRAY: the servers' Ir per request by mode and endpoint, their
+# ratios, and what the stack adds; ARRAY is keyed MODE.ENDPOINT.SERVER.
+ir_table() {
+  local -n IR=$1
+  local header rule row mode endpoint server
+  header="| mode | endpoint |"
+  rule="| --- | --- |"
+  for server in "${SERVERS[@]}"; do header+=" $server |"; rule+=" ---: |"; done
+  for server in "${SERVERS[@]}"; do
+    [[ $server == framework ]] && continue
+    header+=" framework ÷ $server |"
+    rule+=" ---: |"
+  done
+  echo "$header"
+  echo "$rule"
+  for mode in "${MODES[@]}"; do
+    for endpoint in "${ENDPOINTS[@]}"; do
+      row="| $mode | $endpoint |"
+      for server in "${SERVERS[@]}"; do row+=" ${IR[$mode.$endpoint.$server]} |"; done
+      for server in "${SERVERS[@]}"; do
+        [[ $server == framework ]] && continue
+        row+=" $(ratio "${IR[$mode.$endpoint.framework]:-0}" "${IR[$mode.$endpoint.$server]}") |"
+      done
+      echo "$row"
+    done
+  done
+  if [[ " ${MODES[*]} " == *" plain "* && " ${MODES[*]} " == *" stack "* ]]; then
+    echo
+    echo "What the three middlewares add (stack - plain), Ir per request:"
+    echo
+    header="| endpoint |"
+    rule="| --- |"
+    for server in "${SERVERS[@]}"; do header+=" $server |"; rule+=" ---: |"; done
+    echo "$header"
+    echo "$rule"
+    for endpoint in "${ENDPOINTS[@]}"; do
+      row="| $endpoint |"
+      for server in "${SERVERS[@]}"; do
+        row+=" $((IR[stack.$endpoint.$server] - IR[plain.$endpoint.$server])) |"
+      done
+      echo "$row"
+    done
+  fi
+}
+
 # --- 2. over the socket --------------------------------------------------------
 
 socket_run() { # OUT SERVER ENDPOINT MODE REQUESTS [TOOL]: TOOL callgrind (default) or cachegrind
@@ -180,48 +233,65 @@ if [[ " ${TABLES[*]} " == *" socket "* ]]; then
   echo "4 keep-alive connections, one request at a time, (Ir(W+N) - Ir(W)) / N with N=$N, W=$W."
   echo "This is what \`perf stat -e instructions:u\` would count, without the kernel's share."
   echo
-  header="| mode | endpoint |"
-  rule="| --- | --- |"
-  for server in "${SERVERS[@]}"; do header+=" $server |"; rule+=" ---: |"; done
-  for server in "${SERVERS[@]}"; do
-    [[ $server == framework ]] && continue
-    header+=" framework ÷ $server |"
-    rule+=" ---: |"
-  done
-  echo "$header"
-  echo "$rule"
-  for mode in "${MODES[@]}"; do
-    for endpoint in "${ENDPOINTS[@]}"; do
-      row="| $mode | $endpoint |"
-      for server in "${SERVERS[@]}"; do row+=" ${S_IR[$mode.$endpoint.$server]} |"; done
-      for server in "${SERVERS[@]}"; do
-        [[ $server == framework ]] && continue
-        row+=" $(ratio "${S_IR[$mode.$endpoint.framework]:-0}" "${S_IR[$mode.$endpoint.$server]}") |"
-      done
-      echo "$row"
-    done
-  done
-  if [[ " ${MODES[*]} " == *" plain "* && " ${MODES[*]} " == *" stack "* ]]; then
-    echo
-    echo "What the three middlewares add (stack - plain), Ir per request:"
-    echo
-    header="| endpoint |"
-    rule="| --- |"
-    for server in "${SERVERS[@]}"; do header+=" $server |"; rule+=" ---: |"; done
-    echo "$header"
-    echo "$rule"
-    for endpoint in "${ENDPOINTS[@]}"; do
-      row="| $endpoint |"
-      for server in "${SERVERS[@]}"; do
-        row+=" $((S_IR[stack.$endpoint.$server] - S_IR[plain.$endpoint.$server])) |"
-      done
-      echo "$row"
-    done
-  fi
+  ir_table S_IR
   echo
 fi
 
-# --- 3. cache misses over the socket -------------------------------------------
+# --- 3. under load -------------------------------------------------------------
+
+# load_ir SERVER ENDPOINT MODE: Ir per request while wrk saturates the server
+# under callgrind; counters are zeroed after a warm-up and dumped when the
+# measured run ends, so start-up, warm-up and shutdown do not count.
+load_ir() {
+  local server=$1 endpoint=$2 mode=$3 flags=(--port "$PORT") out=$WORK/load
+  [[ $mode == stack ]] && flags+=(--stack)
+  rm -f "$out" "$out".*
+  wrk_script "$endpoint" >"$WORK/load.lua"
+  taskset -c "$CPU" valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$out" \
+    "$BIN/bench-$server" "${flags[@]}" >"$out.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 600); do
+    listening "$PORT" && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { log "bench-$server exited:"; cat "$out.log" >&2; exit 1; }
+    sleep 0.05
+  done
+  local url="http://127.0.0.1:$PORT$(path_of "$endpoint")" result
+  taskset -c "$LOAD_CPU" wrk -t1 -c"$LOAD_CONNECTIONS" -d1s -s "$WORK/load.lua" "$url" >/dev/null
+  callgrind_control -z "$SERVER_PID" >/dev/null 2>&1
+  result=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$LOAD_CONNECTIONS" -d"${LOAD_SECONDS}s" -s "$WORK/load.lua" "$url" | grep '^RESULT')
+  callgrind_control -d "$SERVER_PID" >/dev/null 2>&1
+  kill -TERM "$SERVER_PID"
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=
+  for _ in $(seq 1 100); do listening "$PORT" || break; sleep 0.05; done
+  [[ -n "$PROFILE_DIR" ]] && cp "$out.1" "$PROFILE_DIR/load.$server.$endpoint.$mode.out"
+  read -r _ requests _ _ errors <<<"$result"
+  [[ $errors == 0 ]] || log "load $mode $endpoint $server: $errors errors"
+  awk -v ir="$(total_ir "$out.1")" -v n="$requests" 'BEGIN {printf "%.0f", ir / n}'
+}
+
+if [[ " ${TABLES[*]} " == *" load "* ]]; then
+  declare -A L_IR
+  for mode in "${MODES[@]}"; do
+    for endpoint in "${ENDPOINTS[@]}"; do
+      for server in "${SERVERS[@]}"; do
+        L_IR[$mode.$endpoint.$server]=$(load_ir "$server" "$endpoint" "$mode")
+        log "load $mode $endpoint $server: ${L_IR[$mode.$endpoint.$server]} Ir/req"
+      done
+    done
+  done
+  echo "### Under load: user-space instructions per request of the whole server"
+  echo
+  echo "Each server under callgrind on CPU $CPU, saturated by wrk on CPU $LOAD_CPU ($LOAD_CONNECTIONS keep-alive"
+  echo "connections, as in the load table); Ir counted over a ${LOAD_SECONDS}s run after a 1s warm-up, divided"
+  echo "by the requests wrk saw answered. Requests queue up here, so each wake-up of the"
+  echo "server serves many: this is the instruction count behind the load table's CPU time."
+  echo
+  ir_table L_IR
+  echo
+fi
+
+# --- 4. cache misses over the socket -------------------------------------------
 
 # cachegrind's events per request, (run of W+N requests - run of W) / N:
 # EVENT=value ... on one line.

@@ -37,7 +37,6 @@ PORT0=${BENCH_PORT:-18080}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
 LOAD_CPU=${BENCH_LOAD_CPU:-0}
 
-ECHO_BODY='{"name":"alice","tags":["a","b"],"n":1}'
 
 WORK=$(mktemp -d)
 PIDS=()
@@ -49,7 +48,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log() { echo "$*" >&2; }
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 # --- build -----------------------------------------------------------------
 
@@ -188,10 +188,8 @@ if [[ $SMOKE == 1 ]]; then exit 0; fi
 # wrk (Debian's package) by default; oha (cargo install oha) when wrk cannot
 # be had, or when BENCH_LOADGEN=oha.
 LOADGEN=${BENCH_LOADGEN:-wrk}
-if [[ $LOADGEN == wrk ]] && ! command -v wrk >/dev/null 2>&1; then
-  log "installing wrk"
-  (apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }) || true
-  command -v wrk >/dev/null 2>&1 || LOADGEN=oha
+if [[ $LOADGEN == wrk ]] && ! need wrk; then
+  LOADGEN=oha
 fi
 if [[ $LOADGEN == oha ]] && ! command -v oha >/dev/null 2>&1; then
   log "installing oha (cargo install oha)"
@@ -203,20 +201,7 @@ if [[ $LOADGEN == oha ]] && ! oha --help 2>/dev/null | grep -q -- '--output-form
 fi
 
 # wrk scripts: the request of each endpoint, and a last line to parse.
-for endpoint in "${ENDPOINTS[@]}"; do
-  {
-    if [[ $endpoint == echo ]]; then
-      printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n' "'$ECHO_BODY'"
-    fi
-    cat <<'EOF'
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("RESULT %d %d %.1f %d\n", summary.requests, summary.duration,
-    latency:percentile(99), e.connect + e.read + e.write + e.status + e.timeout))
-end
-EOF
-  } >"$WORK/$endpoint.lua"
-done
+for endpoint in "${ENDPOINTS[@]}"; do wrk_script "$endpoint" >"$WORK/$endpoint.lua"; done
 
 # oha's JSON report as wrk's line: RESULT requests duration_us p99_us errors.
 oha_result() {
@@ -268,15 +253,6 @@ load() {
   fi
 }
 
-path_of() {
-  case $1 in
-    plaintext) echo /plaintext ;;
-    json) echo /json ;;
-    users) echo '/users/42?verbose=true' ;;
-    echo) echo /echo ;;
-    deps) echo /deps ;;
-  esac
-}
 
 # perf: hardware counters (instructions), which virtual machines often
 # lack, and the syscall tracepoint, which works without them. Either is
