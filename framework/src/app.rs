@@ -32,7 +32,8 @@ pub struct Config {
     /// uvicorn's keep-alive timeout): the idle keep-alive timeout, and at
     /// once the limit for a client that sends its headers slowly. The clock
     /// restarts when a response has been sent; a slow handler or a long
-    /// streaming response is never cut by it.
+    /// streaming response is never cut by it. It is read every quarter of
+    /// the timeout, so a connection closes up to a quarter late.
     pub keep_alive_timeout: Duration,
     /// How long shutdown waits for requests in flight and background tasks
     /// (default 30 s).
