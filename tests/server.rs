@@ -245,6 +245,23 @@ async fn shutdown_lets_requests_in_flight_finish() {
     serving.await.unwrap().unwrap();
 }
 
+#[tokio::test]
+async fn shutdown_closes_idle_keep_alive_connections_at_once() {
+    // A keep-alive timeout far longer than the test: shutdown must not wait for it.
+    let app = app().config(|c| c.keep_alive_timeout = Duration::from_secs(60));
+    let server = start(app).await;
+    let mut idle = TcpStream::connect(server.addr).await.unwrap();
+    let (head, _) = exchange(&mut idle, "GET / HTTP/1.1\r\nhost: x\r\n\r\n").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let began = std::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(5), server.shut_down())
+        .await
+        .expect("shutdown waited for an idle connection")
+        .unwrap();
+    closed_by_server(&mut idle).await;
+    assert!(began.elapsed() < Duration::from_secs(5));
+}
+
 /// The `hello` example, which `cargo test` builds beside the tests.
 fn hello_binary() -> std::path::PathBuf {
     let exe = std::env::current_exe().unwrap();

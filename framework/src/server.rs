@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 use crate::app::{App, AppInner};
 use crate::background::Scope;
 use crate::body::{Body, BoxError};
-use crate::keep_alive::{self, Busy, Idle};
+use crate::connection::{self, Busy, Idle, Stop, Watched};
 use crate::response::Response;
 
 /// A server bound to its socket, ready to run.
@@ -184,7 +184,11 @@ impl Server {
             .header_read_timeout(None)
             .max_buf_size(app.config.max_header_size.max(8192));
         builder.http2().timer(TokioTimer::new());
-        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        // Every connection's watchdog hears the shutdown; every connection
+        // task holds a `live` sender, so that `wait_live` ends when the last
+        // connection has.
+        let (shutdown, shutdown_rx) = tokio::sync::watch::channel(());
+        let (live, mut wait_live) = tokio::sync::mpsc::channel::<()>(1);
         let mut signal = std::pin::pin!(signal);
 
         loop {
@@ -210,29 +214,45 @@ impl Server {
                     serve_one(app.clone(), request, peer, idle.busy())
                 }
             });
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-            let connection = graceful.watch(connection.into_owned());
+            let connection = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .into_owned();
             let (closed, closed_rx) = tokio::sync::oneshot::channel::<()>();
-            let task = tokio::spawn(async move {
-                // A client that hangs up mid-request is not the server's error.
-                let _ = connection.await;
-                drop(closed);
+            let stop = Stop::new();
+            let live = live.clone();
+            let task = tokio::spawn({
+                let stop = stop.clone();
+                async move {
+                    let mut connection = std::pin::pin!(connection);
+                    let (mut stopping, mut kept) = (false, None);
+                    // A client that hangs up mid-request is not the server's error.
+                    let _ = std::future::poll_fn(|cx| {
+                        if !stopping && stop.requested(cx, &mut kept) {
+                            stopping = true;
+                            connection.as_mut().graceful_shutdown();
+                        }
+                        connection.as_mut().poll(cx)
+                    })
+                    .await;
+                    drop((closed, live));
+                }
             });
-            tokio::spawn(keep_alive::watch(
+            tokio::spawn(connection::watch(Watched {
                 idle,
                 timeout,
-                task.abort_handle(),
-                closed_rx,
-            ));
+                connection: task.abort_handle(),
+                closed: closed_rx,
+                shutdown: shutdown_rx.clone(),
+                stop,
+            }));
         }
 
         drop(listener);
         tracing::info!("Shutting down");
         let limit = app.config.shutdown_timeout;
-        if tokio::time::timeout(limit, graceful.shutdown())
-            .await
-            .is_err()
-        {
+        let _ = shutdown.send(());
+        drop(live);
+        if tokio::time::timeout(limit, wait_live.recv()).await.is_err() {
             tracing::warn!("requests still running after {limit:?}; closing them");
         }
         if !app.tracker.wait_idle(limit).await {

@@ -1,0 +1,309 @@
+//! What watches one connection: the clock of
+//! [`Config::keep_alive_timeout`](crate::app::Config), and the start of a
+//! graceful shutdown.
+//!
+//! A connection that has no request in flight for the timeout is closed,
+//! whether it sits idle between requests or a client is sending the
+//! headers of the next one too slowly. hyper can keep this clock itself
+//! (`header_read_timeout`), but it arms a timer for every request, which
+//! cost ~1,500 instructions per request (an eighth of the server's whole
+//! share of a small request). Here each connection has one watchdog task
+//! that looks every quarter of the timeout, and a request only counts
+//! itself in and out, without reading the clock: the watchdog closes the
+//! connection once it has seen no request in flight and none finished for
+//! four looks in a row, so between one and one and a quarter timeouts after
+//! the last response.
+//!
+//! The same watchdog hears when the server shuts down and tells its
+//! connection to finish what is in flight and close (hyper's
+//! `graceful_shutdown`) through a [`Stop`]: a flag the connection's task
+//! reads each time it runs, and its waker, kept once. A shared shutdown
+//! signal polled there instead (as `hyper_util`'s graceful watcher does)
+//! cost ~130 instructions per request, a oneshot channel ~75.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Waker};
+use std::time::Duration;
+
+use tokio::sync::{oneshot, watch as signal};
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
+
+/// How many looks without activity close a connection.
+const LOOKS: u32 = 4;
+
+/// Added when a request starts: one more in flight (the low half).
+const STARTED: u64 = 1;
+/// Added when a response has been sent: one fewer in flight, one more
+/// finished (the high half, through the carry), in one step.
+const FINISHED: u64 = (1 << 32) - 1;
+
+/// What the watchdog of one connection reads: requests in flight in the
+/// low 32 bits, responses sent (wrapping) in the high 32.
+pub(crate) struct Idle(AtomicU64);
+
+impl Idle {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Idle(AtomicU64::new(0)))
+    }
+
+    /// Marks a request as started; dropping the mark says it is done.
+    pub(crate) fn busy(self: &Arc<Self>) -> Busy {
+        self.0.fetch_add(STARTED, Ordering::Relaxed);
+        Busy(self.clone())
+    }
+}
+
+/// A request in flight on its connection, until dropped: the server drops
+/// it with the response body, once hyper has sent it or given up on it.
+pub(crate) struct Busy(Arc<Idle>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0 .0.fetch_add(FINISHED, Ordering::Relaxed);
+    }
+}
+
+/// The watchdog's word to its connection that the server is shutting down.
+#[derive(Default)]
+pub(crate) struct Stop {
+    requested: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl Stop {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::default()
+    }
+
+    /// Whether shutdown was requested; if not, `cx`'s task is woken when
+    /// it is. `kept` is the caller's copy of the waker it last left here,
+    /// so that the shared one is replaced only when the task's changes.
+    pub(crate) fn requested(&self, cx: &Context<'_>, kept: &mut Option<Waker>) -> bool {
+        if !kept.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            let waker = cx.waker().clone();
+            *self.waker.lock().unwrap_or_else(|e| e.into_inner()) = Some(waker.clone());
+            *kept = Some(waker);
+        }
+        // Read after the waker is left, so that a request made meanwhile
+        // is either seen here or wakes the task.
+        self.requested.load(Ordering::SeqCst)
+    }
+
+    fn request(&self) {
+        self.requested.store(true, Ordering::SeqCst);
+        let waker = self.waker.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// What the watchdog of one connection is given.
+pub(crate) struct Watched {
+    pub(crate) idle: Arc<Idle>,
+    pub(crate) timeout: Duration,
+    /// Aborts the connection's task.
+    pub(crate) connection: AbortHandle,
+    /// Ends when the connection's task ends by itself.
+    pub(crate) closed: oneshot::Receiver<()>,
+    /// Changes when the server shuts down.
+    pub(crate) shutdown: signal::Receiver<()>,
+    /// Tells the connection to shut down gracefully.
+    pub(crate) stop: Arc<Stop>,
+}
+
+/// Watches one connection: aborts its task once it has had no request in
+/// flight for the timeout, and passes the server's shutdown on to it;
+/// returns when the connection ends by itself.
+pub(crate) async fn watch(watched: Watched) {
+    let Watched {
+        idle,
+        timeout,
+        connection,
+        mut closed,
+        mut shutdown,
+        stop,
+    } = watched;
+    let mut stopping = false;
+    let look = timeout / LOOKS;
+    let mut seen = idle.0.load(Ordering::Relaxed);
+    let mut quiet = 0;
+    let mut next = Instant::now() + look;
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep_until(next) => {}
+            _ = &mut closed => return,
+            _ = shutdown.changed(), if !stopping => {
+                stopping = true;
+                stop.request();
+                continue;
+            }
+        }
+        next += look;
+        let now = idle.0.load(Ordering::Relaxed);
+        if now != seen || now & u64::from(u32::MAX) != 0 {
+            // A request started or finished since the last look, or one
+            // is in flight (a slow handler, a long stream): not idle.
+            seen = now;
+            quiet = 0;
+            continue;
+        }
+        quiet += 1;
+        if quiet == LOOKS {
+            connection.abort();
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::sleep;
+
+    const TIMEOUT: Duration = Duration::from_secs(4);
+
+    /// A connection task that never ends by itself and its watchdog; the
+    /// connection's end of the stop channel; the server's shutdown signal.
+    struct Setup {
+        idle: Arc<Idle>,
+        connection: tokio::task::JoinHandle<()>,
+        watchdog: tokio::task::JoinHandle<()>,
+        closed: oneshot::Sender<()>,
+        stop: Arc<Stop>,
+        shutdown: signal::Sender<()>,
+    }
+
+    fn watched() -> Setup {
+        let idle = Idle::new();
+        let connection = tokio::spawn(std::future::pending::<()>());
+        let (closed, closed_rx) = oneshot::channel();
+        let (shutdown, shutdown_rx) = signal::channel(());
+        let stop = Stop::new();
+        let watchdog = tokio::spawn(watch(Watched {
+            idle: idle.clone(),
+            timeout: TIMEOUT,
+            connection: connection.abort_handle(),
+            closed: closed_rx,
+            shutdown: shutdown_rx,
+            stop: stop.clone(),
+        }));
+        Setup {
+            idle,
+            connection,
+            watchdog,
+            closed,
+            stop,
+            shutdown,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_with_no_request_closes_after_the_timeout() {
+        let Setup {
+            connection,
+            watchdog,
+            closed: _closed,
+            shutdown: _shutdown,
+            ..
+        } = watched();
+        let opened = Instant::now();
+        watchdog.await.unwrap();
+        assert_eq!(opened.elapsed(), TIMEOUT);
+        assert!(connection.await.unwrap_err().is_cancelled());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_clock_counts_from_the_last_response_and_never_cuts_one_in_flight() {
+        let Setup {
+            idle,
+            connection,
+            watchdog,
+            closed: _closed,
+            shutdown: _shutdown,
+            ..
+        } = watched();
+        // Requests back to back for longer than the timeout, and one that
+        // takes three timeouts: the connection stays open throughout.
+        for _ in 0..6 {
+            let busy = idle.busy();
+            sleep(TIMEOUT / 2).await;
+            drop(busy);
+        }
+        let slow = idle.busy();
+        sleep(TIMEOUT * 3).await;
+        assert!(!watchdog.is_finished());
+        drop(slow);
+        let last_response = Instant::now();
+        watchdog.await.unwrap();
+        let idle_for = last_response.elapsed();
+        assert!(
+            idle_for >= TIMEOUT && idle_for <= TIMEOUT + TIMEOUT / LOOKS,
+            "closed {idle_for:?} after the last response"
+        );
+        assert!(connection.await.unwrap_err().is_cancelled());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_that_starts_and_ends_between_two_looks_still_counts() {
+        let Setup {
+            idle,
+            watchdog,
+            closed: _closed,
+            shutdown: _shutdown,
+            ..
+        } = watched();
+        sleep(TIMEOUT - TIMEOUT / LOOKS / 2).await;
+        drop(idle.busy());
+        let last_response = Instant::now();
+        watchdog.await.unwrap();
+        assert!(last_response.elapsed() >= TIMEOUT);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_that_ends_by_itself_stops_its_watchdog() {
+        let Setup {
+            connection,
+            watchdog,
+            closed,
+            shutdown: _shutdown,
+            ..
+        } = watched();
+        drop(closed);
+        watchdog.await.unwrap();
+        assert!(!connection.is_finished());
+        connection.abort();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_is_passed_on_to_the_connection_at_once() {
+        let Setup {
+            connection,
+            watchdog,
+            closed: _closed,
+            stop,
+            shutdown,
+            ..
+        } = watched();
+        let began = Instant::now();
+        let mut kept = None;
+        // The connection's task, asking as it runs; woken by the request.
+        std::future::poll_fn(|cx| {
+            if stop.requested(cx, &mut kept) {
+                std::task::Poll::Ready(())
+            } else {
+                if began == Instant::now() && kept.is_some() {
+                    shutdown.send(()).unwrap();
+                }
+                std::task::Poll::Pending
+            }
+        })
+        .await;
+        assert_eq!(began.elapsed(), Duration::ZERO);
+        // The watchdog still closes the connection if it then sits idle.
+        watchdog.await.unwrap();
+        assert!(connection.await.unwrap_err().is_cancelled());
+    }
+}
