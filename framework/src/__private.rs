@@ -230,7 +230,7 @@ pub async fn depends<D: Dependency>(
 
 /// The bad input found before the endpoint ran, to add the endpoint's to.
 pub fn take_errors(request: &mut Request) -> ValidationError {
-    std::mem::take(&mut request.scope_mut().errors)
+    request.take_errors()
 }
 
 /// An answer given before the handler ran (a refusing dependency, bad

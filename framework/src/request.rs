@@ -37,7 +37,10 @@ struct Inner {
     client: Option<SocketAddr>,
     scheme: Scheme,
     app: Arc<AppInner>,
-    scope: RequestScope,
+    // Made on first use: most requests resolve no dependency and register
+    // no task, and making, checking and dropping an empty scope cost ~100
+    // instructions per request.
+    scope: Option<Box<RequestScope>>,
 }
 
 enum BodyState {
@@ -120,7 +123,7 @@ impl Request {
                 client,
                 scheme,
                 app,
-                scope: RequestScope::default(),
+                scope: None,
             }),
         }
     }
@@ -269,7 +272,24 @@ impl Request {
     }
 
     pub(crate) fn scope_mut(&mut self) -> &mut RequestScope {
-        &mut self.inner.scope
+        self.inner.scope.get_or_insert_with(Box::default)
+    }
+
+    /// The bad input found so far (by dependencies attached to the app or
+    /// a router), taken to be added to.
+    pub(crate) fn take_errors(&mut self) -> ValidationError {
+        self.inner
+            .scope
+            .as_mut()
+            .map(|scope| std::mem::take(&mut scope.errors))
+            .unwrap_or_default()
+    }
+
+    /// Leaves bad input for the endpoint to report with its own.
+    pub(crate) fn put_errors(&mut self, errors: ValidationError) {
+        if !errors.is_empty() {
+            self.scope_mut().errors = errors;
+        }
     }
 
     pub(crate) fn set_params(&mut self, params: Params) {
@@ -319,8 +339,7 @@ impl Request {
     /// The background tasks of this request, shared by its handler and
     /// dependencies.
     pub fn background_tasks(&mut self) -> BackgroundTasks {
-        self.inner
-            .scope
+        self.scope_mut()
             .tasks
             .get_or_insert_with(BackgroundTasks::new)
             .clone()
@@ -333,12 +352,15 @@ impl Request {
     pub(crate) fn take_scope(&mut self) -> (Option<Scope>, Option<Scope>) {
         // Most requests register no task and no cleanup: nothing to move
         // (the partition below costs ~300 instructions per request).
-        if self.inner.scope.is_empty() {
+        let Some(scope) = self.inner.scope.as_deref_mut() else {
+            return (None, None);
+        };
+        if scope.is_empty() {
             return (None, None);
         }
         let RequestScope {
             tasks, cleanups, ..
-        } = std::mem::take(&mut self.inner.scope);
+        } = std::mem::take(scope);
         let cleanups = cleanups.into_inner().unwrap_or_else(|e| e.into_inner());
         let request_id = self
             .inner

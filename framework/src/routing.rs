@@ -88,7 +88,7 @@ pub(crate) struct WithDependencies {
 impl Endpoint for WithDependencies {
     fn call(&self, mut request: Request) -> BoxFuture<'_, Response> {
         Box::pin(async move {
-            let mut errors = std::mem::take(&mut request.scope_mut().errors);
+            let mut errors = request.take_errors();
             for dependency in &self.dependencies {
                 if let Err(response) = dependency
                     .resolve_erased(&mut request, &mut errors, true)
@@ -97,7 +97,7 @@ impl Endpoint for WithDependencies {
                     return crate::__private::early(response, &mut request);
                 }
             }
-            request.scope_mut().errors = errors;
+            request.put_errors(errors);
             self.inner.call(request).await
         })
     }
