@@ -37,28 +37,63 @@ pub trait IntoHeaderName {
 }
 
 impl IntoHeaderName for &'static str {
+    #[inline(always)]
     fn into_header_name(self) -> Option<HeaderName> {
-        // Parsing a name that is not a standard one costs a few hundred
-        // instructions and an allocation; a middleware sets the same few
-        // names on every response. Text at one `'static` address never
-        // changes, so each thread keeps what it parsed by address.
-        STATIC_NAMES.with_borrow_mut(|names| {
-            let key = (self.as_ptr() as usize, self.len());
-            if let Some((_, name)) = names.iter().find(|(k, _)| *k == key) {
-                return Some(name.clone());
-            }
-            let mut name = HeaderName::from_bytes(self.as_bytes()).ok()?;
-            if name.as_str() == self {
-                // Kept as it is written (lowercase), so that copies of it
-                // share the static text rather than count references.
-                name = HeaderName::from_static(self);
-            }
-            if names.len() < STATIC_NAMES_KEPT {
-                names.push((key, name.clone()));
-            }
-            Some(name)
-        })
+        // A name written as it is sent (lowercase) is kept as its static
+        // text; for a literal the check and the conversion both fold away
+        // where `set_header` is inlined, so the name costs nothing.
+        if is_lowercase_token(self.as_bytes()) {
+            return Some(HeaderName::from_static(self));
+        }
+        parse_static(self)
     }
+}
+
+/// Whether `from_static` takes `name` as it is: a non-empty token of
+/// lowercase letters, digits and the other characters a token allows.
+#[inline(always)]
+const fn is_lowercase_token(name: &[u8]) -> bool {
+    if name.is_empty() || name.len() > u16::MAX as usize - 1 {
+        return false;
+    }
+    let mut i = 0;
+    while i < name.len() {
+        if !matches!(
+            name[i],
+            b'a'..=b'z' | b'0'..=b'9' | b'!' | b'#' | b'$' | b'%' | b'&' | b'\''
+                | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+        ) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Any other `'static` name (`"X-Process-Time"`, as FastAPI code writes
+/// it): parsing it costs a few hundred instructions and an allocation,
+/// and a middleware sets the same few names on every response. Text at
+/// one `'static` address never changes, so each thread keeps what it
+/// parsed by address.
+#[cold]
+#[inline(never)]
+fn parse_static(name: &'static str) -> Option<HeaderName> {
+    STATIC_NAMES.with_borrow_mut(|names| {
+        let key = (name.as_ptr() as usize, name.len());
+        if let Some((_, parsed)) = names.iter().find(|(k, _)| *k == key) {
+            return Some(parsed.clone());
+        }
+        let parsed = HeaderName::from_bytes(name.as_bytes()).ok()?;
+        if names.len() < STATIC_NAMES_KEPT {
+            names.push((key, parsed.clone()));
+        }
+        Some(parsed)
+    })
+}
+
+#[cold]
+fn invalid_header() {
+    tracing::error!("Response::set_header: invalid header name or value left out");
 }
 
 /// How many `'static` header names each thread keeps parsed.
@@ -141,8 +176,12 @@ impl Response {
     ///
     /// The name is a `&'static str` (`"x-process-time"`), a `String` or a
     /// [`HeaderName`]; the value anything that converts to a
-    /// [`HeaderValue`]. On a hot path, a value that never changes costs
-    /// least as `HeaderValue::from_static("…")`.
+    /// [`HeaderValue`]. On a hot path, a name written in lowercase costs
+    /// nothing to convert (a mixed-case one is parsed once per thread), and
+    /// a value that never changes costs least as `HeaderValue::from_static("…")`.
+    // Always inlined, so that a literal name is checked and converted
+    // while compiling (see `IntoHeaderName for &'static str`).
+    #[inline(always)]
     pub fn set_header<N, V>(&mut self, name: N, value: V)
     where
         N: IntoHeaderName,
@@ -152,7 +191,7 @@ impl Response {
             (Some(name), Ok(value)) => {
                 self.inner.headers_mut().insert(name, value);
             }
-            _ => tracing::error!("Response::set_header: invalid header name or value left out"),
+            _ => invalid_header(),
         }
     }
 
