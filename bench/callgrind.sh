@@ -86,6 +86,28 @@ listening() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "—" }'; }
 
+# added_table ARRAY SERVER...: what the three middlewares add (stack - plain)
+# for each server, when both modes ran; ARRAY is keyed MODE.ENDPOINT.SERVER.
+added_table() {
+  local -n IRS=$1
+  shift
+  [[ " ${MODES[*]} " == *" plain "* && " ${MODES[*]} " == *" stack "* ]] || return 0
+  local header="| endpoint |" rule="| --- |" row endpoint server
+  for server in "$@"; do header+=" $server |"; rule+=" ---: |"; done
+  echo
+  echo "What the three middlewares add (stack - plain), Ir per request:"
+  echo
+  echo "$header"
+  echo "$rule"
+  for endpoint in "${ENDPOINTS[@]}"; do
+    row="| $endpoint |"
+    for server in "$@"; do
+      row+=" $((IRS[stack.$endpoint.$server] - IRS[plain.$endpoint.$server])) |"
+    done
+    echo "$row"
+  done
+}
+
 # --- 1. in-process -----------------------------------------------------------
 
 inprocess_ir() { # SERVER ENDPOINT MODE -> Ir per request
@@ -129,16 +151,7 @@ if [[ " ${TABLES[*]} " == *" inprocess "* ]]; then
       echo "| $mode | $endpoint | $f | $a | $(ratio "$f" "$a") | $fn | $an | $(ratio "$fn" "$an") |"
     done
   done
-  if [[ " ${MODES[*]} " == *" plain "* && " ${MODES[*]} " == *" stack "* ]]; then
-    echo
-    echo "What the three middlewares add (stack - plain), Ir per request:"
-    echo
-    echo "| endpoint | framework | axum |"
-    echo "| --- | ---: | ---: |"
-    for endpoint in "${ENDPOINTS[@]}"; do
-      echo "| $endpoint | $((IP_IR[stack.$endpoint.framework] - IP_IR[plain.$endpoint.framework])) | $((IP_IR[stack.$endpoint.axum] - IP_IR[plain.$endpoint.axum])) |"
-    done
-  fi
+  added_table IP_IR framework axum
   echo
 fi
 
@@ -168,23 +181,7 @@ ir_table() {
       echo "$row"
     done
   done
-  if [[ " ${MODES[*]} " == *" plain "* && " ${MODES[*]} " == *" stack "* ]]; then
-    echo
-    echo "What the three middlewares add (stack - plain), Ir per request:"
-    echo
-    header="| endpoint |"
-    rule="| --- |"
-    for server in "${SERVERS[@]}"; do header+=" $server |"; rule+=" ---: |"; done
-    echo "$header"
-    echo "$rule"
-    for endpoint in "${ENDPOINTS[@]}"; do
-      row="| $endpoint |"
-      for server in "${SERVERS[@]}"; do
-        row+=" $((IR[stack.$endpoint.$server] - IR[plain.$endpoint.$server])) |"
-      done
-      echo "$row"
-    done
-  fi
+  added_table "$1" "${SERVERS[@]}"
 }
 
 # --- 2. over the socket --------------------------------------------------------

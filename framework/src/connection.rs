@@ -165,8 +165,8 @@ mod tests {
 
     const TIMEOUT: Duration = Duration::from_secs(4);
 
-    /// A connection task that never ends by itself and its watchdog; the
-    /// connection's end of the stop channel; the server's shutdown signal.
+    /// A connection task that never ends by itself and its watchdog, with
+    /// the ends of their channels a test holds (alive until it drops them).
     struct Setup {
         idle: Arc<Idle>,
         connection: tokio::task::JoinHandle<()>,
@@ -202,100 +202,68 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_connection_with_no_request_closes_after_the_timeout() {
-        let Setup {
-            connection,
-            watchdog,
-            closed: _closed,
-            shutdown: _shutdown,
-            ..
-        } = watched();
+        let setup = watched();
         let opened = Instant::now();
-        watchdog.await.unwrap();
+        setup.watchdog.await.unwrap();
         assert_eq!(opened.elapsed(), TIMEOUT);
-        assert!(connection.await.unwrap_err().is_cancelled());
+        assert!(setup.connection.await.unwrap_err().is_cancelled());
     }
 
     #[tokio::test(start_paused = true)]
     async fn the_clock_counts_from_the_last_response_and_never_cuts_one_in_flight() {
-        let Setup {
-            idle,
-            connection,
-            watchdog,
-            closed: _closed,
-            shutdown: _shutdown,
-            ..
-        } = watched();
+        let setup = watched();
         // Requests back to back for longer than the timeout, and one that
         // takes three timeouts: the connection stays open throughout.
         for _ in 0..6 {
-            let busy = idle.busy();
+            let busy = setup.idle.busy();
             sleep(TIMEOUT / 2).await;
             drop(busy);
         }
-        let slow = idle.busy();
+        let slow = setup.idle.busy();
         sleep(TIMEOUT * 3).await;
-        assert!(!watchdog.is_finished());
+        assert!(!setup.watchdog.is_finished());
         drop(slow);
         let last_response = Instant::now();
-        watchdog.await.unwrap();
+        setup.watchdog.await.unwrap();
         let idle_for = last_response.elapsed();
         assert!(
             idle_for >= TIMEOUT && idle_for <= TIMEOUT + TIMEOUT / LOOKS,
             "closed {idle_for:?} after the last response"
         );
-        assert!(connection.await.unwrap_err().is_cancelled());
+        assert!(setup.connection.await.unwrap_err().is_cancelled());
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_request_that_starts_and_ends_between_two_looks_still_counts() {
-        let Setup {
-            idle,
-            watchdog,
-            closed: _closed,
-            shutdown: _shutdown,
-            ..
-        } = watched();
+        let setup = watched();
         sleep(TIMEOUT - TIMEOUT / LOOKS / 2).await;
-        drop(idle.busy());
+        drop(setup.idle.busy());
         let last_response = Instant::now();
-        watchdog.await.unwrap();
+        setup.watchdog.await.unwrap();
         assert!(last_response.elapsed() >= TIMEOUT);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_connection_that_ends_by_itself_stops_its_watchdog() {
-        let Setup {
-            connection,
-            watchdog,
-            closed,
-            shutdown: _shutdown,
-            ..
-        } = watched();
-        drop(closed);
-        watchdog.await.unwrap();
-        assert!(!connection.is_finished());
-        connection.abort();
+        let setup = watched();
+        drop(setup.closed);
+        setup.watchdog.await.unwrap();
+        assert!(!setup.connection.is_finished());
+        setup.connection.abort();
     }
 
     #[tokio::test(start_paused = true)]
     async fn shutdown_is_passed_on_to_the_connection_at_once() {
-        let Setup {
-            connection,
-            watchdog,
-            closed: _closed,
-            stop,
-            shutdown,
-            ..
-        } = watched();
+        let setup = watched();
         let began = Instant::now();
         let mut kept = None;
         // The connection's task, asking as it runs; woken by the request.
         std::future::poll_fn(|cx| {
-            if stop.requested(cx, &mut kept) {
+            if setup.stop.requested(cx, &mut kept) {
                 std::task::Poll::Ready(())
             } else {
                 if began == Instant::now() && kept.is_some() {
-                    shutdown.send(()).unwrap();
+                    setup.shutdown.send(()).unwrap();
                 }
                 std::task::Poll::Pending
             }
@@ -303,7 +271,7 @@ mod tests {
         .await;
         assert_eq!(began.elapsed(), Duration::ZERO);
         // The watchdog still closes the connection if it then sits idle.
-        watchdog.await.unwrap();
-        assert!(connection.await.unwrap_err().is_cancelled());
+        setup.watchdog.await.unwrap();
+        assert!(setup.connection.await.unwrap_err().is_cancelled());
     }
 }
