@@ -26,6 +26,18 @@ async fn upload(body: Bytes) -> String {
     body.len().to_string()
 }
 
+/// A body far larger than one write: 1 MiB of digits.
+fn big_body() -> String {
+    (0..1024 * 1024)
+        .map(|i| char::from(b'0' + (i % 10) as u8))
+        .collect()
+}
+
+#[get("/big")]
+async fn big() -> String {
+    big_body()
+}
+
 /// Parks the request until the test lets it go.
 struct Gate(Mutex<Option<oneshot::Receiver<()>>>);
 
@@ -46,7 +58,7 @@ async fn start(app: App) -> Running {
 }
 
 fn app() -> App {
-    App::new().routes((root, panics, upload)).config(|c| {
+    App::new().routes((root, panics, upload, big)).config(|c| {
         c.body_limit = 1024;
         c.access_log = false;
     })
@@ -243,6 +255,22 @@ async fn shutdown_lets_requests_in_flight_finish() {
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert_eq!(body, "finished");
     serving.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_large_body_arrives_whole_and_the_connection_stays_usable() {
+    let server = start(app()).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    for _ in 0..2 {
+        let (head, body) = exchange(&mut stream, "GET /big HTTP/1.1\r\nhost: x\r\n\r\n").await;
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        assert!(head.contains("content-length: 1048576"), "{head}");
+        assert!(body == big_body(), "the body arrived changed");
+    }
+    let (head, body) = exchange(&mut stream, "GET / HTTP/1.1\r\nhost: x\r\n\r\n").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_eq!(body, "hello");
+    server.shut_down().await.unwrap();
 }
 
 #[tokio::test]

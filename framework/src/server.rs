@@ -178,11 +178,17 @@ impl Server {
         tracing::info!("Running on http://{addr} (Press CTRL+C to quit)");
 
         let mut builder = auto::Builder::new(TokioExecutor::new());
-        // The keep-alive clock is ours (`keep_alive`), not hyper's.
+        // The keep-alive clock is ours (`connection`), not hyper's. Writes
+        // are flattened: hyper copies each body chunk behind the response
+        // head and sends one buffer, as actix-web does, instead of queueing
+        // buffers for `writev`; for the small responses most requests get
+        // that saves ~470 instructions and a slower system call per
+        // request (BENCHMARKS.md), and a chunk is still sent when it comes.
         builder
             .http1()
             .header_read_timeout(None)
-            .max_buf_size(app.config.max_header_size.max(8192));
+            .max_buf_size(app.config.max_header_size.max(8192))
+            .writev(false);
         builder.http2().timer(TokioTimer::new());
         // Every connection's watchdog hears the shutdown; every connection
         // task holds a `live` sender, so that `wait_live` ends when the last
@@ -303,17 +309,26 @@ pub(crate) fn into_outgoing(response: Response, busy: Option<Busy>) -> http::Res
         parts,
         Outgoing {
             body,
+            rest: Bytes::new(),
             _scope: scope,
             _busy: busy,
         },
     )
 }
 
+/// The largest piece of a body handed to hyper at once. hyper copies each
+/// piece behind the response head (`writev(false)`), into a buffer that
+/// stays as large as the largest piece for the life of the connection; a
+/// larger chunk is handed over in pieces of this size (without copying).
+const MAX_PIECE: usize = 64 * 1024;
+
 /// The body handed to hyper. It holds the request's [`Scope`], so that its
 /// background tasks and cleanups start when hyper is done with the body:
 /// sent in full, or dropped because the client went away.
 pub(crate) struct Outgoing {
     body: Body,
+    /// What is left of a chunk larger than [`MAX_PIECE`].
+    rest: Bytes,
     _scope: Option<Box<Scope>>,
     // Dropped last: the connection counts as idle once the body is done.
     _busy: Option<Busy>,
@@ -327,15 +342,32 @@ impl http_body::Body for Outgoing {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        Pin::new(&mut self.body).poll_frame(cx)
+        let this = &mut *self;
+        if this.rest.is_empty() {
+            match std::task::ready!(Pin::new(&mut this.body).poll_frame(cx)) {
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => this.rest = data,
+                    Err(trailers) => return Poll::Ready(Some(Ok(trailers))),
+                },
+                other => return Poll::Ready(other),
+            }
+        }
+        let piece = this.rest.split_to(this.rest.len().min(MAX_PIECE));
+        Poll::Ready(Some(Ok(Frame::data(piece))))
     }
 
     fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
+        self.rest.is_empty() && self.body.is_end_stream()
     }
 
     fn size_hint(&self) -> http_body::SizeHint {
-        self.body.size_hint()
+        let mut hint = self.body.size_hint();
+        let rest = self.rest.len() as u64;
+        hint.set_lower(hint.lower() + rest);
+        if let Some(upper) = hint.upper() {
+            hint.set_upper(upper + rest);
+        }
+        hint
     }
 }
 
@@ -378,6 +410,25 @@ fn shutdown_signal() -> impl Future<Output = ()> + Send {
 #[cfg(test)]
 mod tests {
     use super::Options;
+
+    #[tokio::test]
+    async fn a_large_chunk_goes_to_hyper_in_pieces_and_whole() {
+        use http_body_util::BodyExt;
+        let big: Vec<u8> = (0..super::MAX_PIECE * 2 + 100).map(|i| i as u8).collect();
+        let response = crate::response::Response::new(big.clone());
+        let mut body = super::into_outgoing(response, None).into_body();
+        assert_eq!(
+            http_body::Body::size_hint(&body).exact(),
+            Some(big.len() as u64)
+        );
+        let mut pieces = Vec::new();
+        while let Some(frame) = body.frame().await {
+            pieces.push(frame.unwrap().into_data().unwrap());
+        }
+        let sizes: Vec<usize> = pieces.iter().map(|p| p.len()).collect();
+        assert_eq!(sizes, [super::MAX_PIECE, super::MAX_PIECE, 100]);
+        assert_eq!(pieces.concat(), big);
+    }
 
     fn parse(args: &[&str], env: &[(&str, &str)]) -> Result<Options, String> {
         let env: Vec<(String, String)> = env
