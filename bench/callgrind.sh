@@ -186,25 +186,37 @@ ir_table() {
 
 # --- 2. over the socket --------------------------------------------------------
 
-socket_run() { # OUT SERVER ENDPOINT MODE REQUESTS [TOOL]: TOOL callgrind (default) or cachegrind
-  local out=$1 server=$2 endpoint=$3 mode=$4 requests=$5 tool=${6:-callgrind} flags=(--port "$PORT")
+# under_valgrind SERVER MODE LOG VALGRIND_FLAGS...: starts bench-SERVER
+# under valgrind on CPU $CPU and waits until it listens (SERVER_PID).
+under_valgrind() {
+  local server=$1 mode=$2 out_log=$3 flags=(--port "$PORT")
+  shift 3
   [[ $mode == stack ]] && flags+=(--stack)
-  local tool_flags=(--tool=callgrind --dump-instr=no --callgrind-out-file="$out")
-  [[ $tool == cachegrind ]] && tool_flags=(--tool=cachegrind --cache-sim=yes --cachegrind-out-file="$out")
-  taskset -c "$CPU" valgrind "${tool_flags[@]}" \
-    "$BIN/bench-$server" "${flags[@]}" >"$out.log" 2>&1 &
+  taskset -c "$CPU" valgrind "$@" "$BIN/bench-$server" "${flags[@]}" >"$out_log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 600); do
-    listening "$PORT" && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { log "bench-$server exited:"; cat "$out.log" >&2; exit 1; }
+    listening "$PORT" && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || { log "bench-$server exited:"; cat "$out_log" >&2; exit 1; }
     sleep 0.05
   done
-  "$BIN/bench-client" --port "$PORT" --endpoint "$endpoint" --requests "$requests" --connections 4
+}
+
+# stop_valgrind: stops the server (valgrind writes its counts) and waits
+# for its port to be free for the next run.
+stop_valgrind() {
   kill -TERM "$SERVER_PID"
   wait "$SERVER_PID" 2>/dev/null || true
   SERVER_PID=
-  # Wait for the port to be free for the next run.
   for _ in $(seq 1 100); do listening "$PORT" || break; sleep 0.05; done
+}
+
+socket_run() { # OUT SERVER ENDPOINT MODE REQUESTS [TOOL]: TOOL callgrind (default) or cachegrind
+  local out=$1 server=$2 endpoint=$3 mode=$4 requests=$5 tool=${6:-callgrind}
+  local tool_flags=(--tool=callgrind --dump-instr=no --callgrind-out-file="$out")
+  [[ $tool == cachegrind ]] && tool_flags=(--tool=cachegrind --cache-sim=yes --cachegrind-out-file="$out")
+  under_valgrind "$server" "$mode" "$out.log" "${tool_flags[@]}"
+  "$BIN/bench-client" --port "$PORT" --endpoint "$endpoint" --requests "$requests" --connections 4
+  stop_valgrind
 }
 
 socket_ir() {
@@ -240,27 +252,16 @@ fi
 # under callgrind; counters are zeroed after a warm-up and dumped when the
 # measured run ends, so start-up, warm-up and shutdown do not count.
 load_ir() {
-  local server=$1 endpoint=$2 mode=$3 flags=(--port "$PORT") out=$WORK/load
-  [[ $mode == stack ]] && flags+=(--stack)
+  local server=$1 endpoint=$2 mode=$3 out=$WORK/load
   rm -f "$out" "$out".*
   wrk_script "$endpoint" >"$WORK/load.lua"
-  taskset -c "$CPU" valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$out" \
-    "$BIN/bench-$server" "${flags[@]}" >"$out.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 600); do
-    listening "$PORT" && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { log "bench-$server exited:"; cat "$out.log" >&2; exit 1; }
-    sleep 0.05
-  done
+  under_valgrind "$server" "$mode" "$out.log" --tool=callgrind --dump-instr=no --callgrind-out-file="$out"
   local url="http://127.0.0.1:$PORT$(path_of "$endpoint")" result
   taskset -c "$LOAD_CPU" wrk -t1 -c"$LOAD_CONNECTIONS" -d1s -s "$WORK/load.lua" "$url" >/dev/null
   callgrind_control -z "$SERVER_PID" >/dev/null 2>&1
   result=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$LOAD_CONNECTIONS" -d"${LOAD_SECONDS}s" -s "$WORK/load.lua" "$url" | grep '^RESULT')
   callgrind_control -d "$SERVER_PID" >/dev/null 2>&1
-  kill -TERM "$SERVER_PID"
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=
-  for _ in $(seq 1 100); do listening "$PORT" || break; sleep 0.05; done
+  stop_valgrind
   [[ -n "$PROFILE_DIR" ]] && cp "$out.1" "$PROFILE_DIR/load.$server.$endpoint.$mode.out"
   read -r _ requests _ _ errors <<<"$result"
   [[ $errors == 0 ]] || log "load $mode $endpoint $server: $errors errors"
