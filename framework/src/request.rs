@@ -38,7 +38,7 @@ struct Inner {
     scheme: Scheme,
     app: Arc<AppInner>,
     // Made on first use: most requests resolve no dependency and register
-    // no task, and making, checking and dropping an empty scope cost ~100
+    // no task, and making, checking and dropping an empty scope cost ~70
     // instructions per request.
     scope: Option<Box<RequestScope>>,
 }
