@@ -140,7 +140,7 @@ if [[ " ${TABLES[*]} " == *" inprocess "* ]]; then
   echo
   echo "callgrind Ir per request, (Ir(W+N) - Ir(W)) / N with N=$N, W=$W; ns/req: native run of $TIME_ITERATIONS"
   echo "requests on a current-thread runtime, pinned to one CPU. framework through its app"
-  echo "(\`__private::Dispatch\`, as the server calls it), axum through \`Router::oneshot\`."
+  echo "(\`AppService::handle\`, as the server calls it), axum through \`Router::oneshot\`."
   echo
   echo "| mode | endpoint | framework Ir/req | axum Ir/req | framework ÷ axum Ir | framework ns/req | axum ns/req | framework ÷ axum ns |"
   echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"

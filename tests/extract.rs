@@ -154,16 +154,20 @@ fn client() -> TestClient {
                 text,
                 paging,
             ))
-            .routes((
-                state,
-                missing_state,
-                whole_request,
-                request_ref,
-                sync_handler,
-            ))
+            .routes((state, whole_request, request_ref, sync_handler))
             .state(Greeting("hello from state"))
             .config(|c| c.body_limit = 64),
     )
+}
+
+/// The line of this file that starts with `text` (the macros record the
+/// line of the route's attribute).
+fn line_of(text: &str) -> usize {
+    include_str!("extract.rs")
+        .lines()
+        .position(|line| line.starts_with(text))
+        .expect("the line is in this file")
+        + 1
 }
 
 fn detail(response: &framework::testing::TestResponse) -> Vec<Value> {
@@ -487,9 +491,22 @@ async fn a_query_model_reads_the_whole_query_string() {
 async fn state_the_request_and_plain_fns_are_injected() {
     let client = client();
     assert_eq!(client.get("/state").send().await.text(), "hello from state");
-    let response = client.get("/missing-state").send().await;
-    assert_eq!(response.status(), 500);
-    assert_eq!(response.text(), "Internal Server Error");
+    // State asked for and never given is refused when the app is built,
+    // naming the route, where it is, and the fix; not a 500 per request.
+    let refused = App::new()
+        .route(missing_state)
+        .state(Greeting("other state"))
+        .try_into_service()
+        .unwrap_err();
+    let line = line_of("#[get(\"/missing-state\")]");
+    assert_eq!(
+        refused.to_string(),
+        format!(
+            "the app cannot start: route `missing_state` in tests/extract.rs:{line} asks for \
+             `State<Missing>`, but the app has no `Missing` state: register it with \
+             `App::new().state(Missing {{ … }})`"
+        )
+    );
     assert_eq!(
         client.get("/request/ann?x=1").send().await.text(),
         "ann GET /request/ann?x=1"

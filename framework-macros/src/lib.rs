@@ -1,20 +1,20 @@
 //! The attribute macros of `framework`. Use them through `framework`
 //! (`use framework::prelude::*;`), which re-exports them; the code they
-//! generate names only `::framework::__private` paths.
+//! generate names only `::framework::__private` paths (see `paths`).
 //!
-//! Each macro reads the function's signature once (`signature.rs`), checks
-//! it, and reports every mistake at once on the exact token. After an error
-//! it still emits the function and a stub of the generated type, so one
-//! mistake gives one error.
+//! Each macro is a pipeline: `parse` reads the attribute's arguments,
+//! `model` checks them with the function's signature (read once, by
+//! `params`), and `expand` writes the code. Every mistake is collected and
+//! reported at once, on the exact token; after one, the macro still emits
+//! the function and a stub of what it makes, so one mistake gives one error.
 
 mod depends;
 mod diag;
-mod extract;
 mod middleware;
-mod path_template;
+mod params;
+mod paths;
 mod route;
-mod route_args;
-mod signature;
+mod template;
 
 use proc_macro::TokenStream;
 
@@ -23,14 +23,17 @@ macro_rules! method_macros {
         #[doc = concat!("Makes an `async fn` (or a plain `fn`) answer `", $method, "` requests on a path.")]
         ///
         /// ```ignore
-        /// #[get("/items/{item_id}", status_code = 200)]
+        /// #[get("/items/{item_id}", status_code = 200, tags = ["items"])]
         /// async fn read_item(item_id: u32, q: Option<String>) -> Json<Item> { … }
         /// ```
         ///
         /// Arguments: the path template (FastAPI's syntax: `{name}`, and
         /// `{name:path}` for the rest of the path), then optionally
-        /// `status_code = N` (the status of a success) and
-        /// `dependencies(a, b)` (dependencies run for their effect).
+        /// `status_code = N` (the status of a success), `dependencies(a, b)`
+        /// (dependencies run for their effect), and for the OpenAPI document
+        /// `tags = ["…"]`, `summary = "…"`, `description = "…"`,
+        /// `response_description = "…"`, `operation_id = "…"`,
+        /// `deprecated`, `include_in_schema = false`.
         #[proc_macro_attribute]
         pub fn $name(args: TokenStream, item: TokenStream) -> TokenStream {
             route::expand(Some($method), args.into(), item.into()).into()

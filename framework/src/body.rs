@@ -54,6 +54,25 @@ impl Body {
         Body(Kind::Incoming(incoming))
     }
 
+    /// Any body as a `Body`, without boxing one that already is a `Body`
+    /// or is hyper's own request body: what comes from another server or a
+    /// tower service.
+    pub fn from_any<B>(body: B) -> Self
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let mut slot = Some(body);
+        let any = &mut slot as &mut dyn std::any::Any;
+        if let Some(body) = any.downcast_mut::<Option<Body>>() {
+            return body.take().unwrap_or_default();
+        }
+        if let Some(incoming) = any.downcast_mut::<Option<hyper::body::Incoming>>() {
+            return incoming.take().map_or_else(Body::empty, Body::incoming);
+        }
+        slot.map_or_else(Body::empty, Body::new)
+    }
+
     /// The length of the body when it is known before it is sent.
     pub fn exact_len(&self) -> Option<u64> {
         http_body::Body::size_hint(self).exact()

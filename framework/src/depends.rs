@@ -1,5 +1,7 @@
 //! Dependencies: `#[depends]` functions resolved once per request and
-//! injected by type, as FastAPI's `Depends`.
+//! injected by type, as FastAPI's `Depends`; this module owns their
+//! resolution: the per-request cache, the overrides, and registering their
+//! cleanups for after the response.
 
 use std::any::{Any, TypeId};
 use std::future::Future;
@@ -8,8 +10,10 @@ use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::background::Cleanup;
+use crate::after::Cleanup;
 use crate::error::ValidationError;
+use crate::extract::{FromRequest, Parameter};
+use crate::meta::{DependencyInfo, ParamInfo, ParamSource};
 use crate::request::Request;
 use crate::response::Response;
 
@@ -118,6 +122,9 @@ pub trait Dependency: Send + Sync + 'static {
     /// The function's name, for messages.
     const NAME: &'static str;
 
+    /// The function and its parameters, for the route metadata.
+    fn info() -> DependencyInfo;
+
     /// Resolves its parameters from the request and calls the function.
     /// `Ok(None)` means bad input, recorded in `errors`.
     #[doc(hidden)]
@@ -176,6 +183,56 @@ where
     }
 }
 
+impl<D: Dependency> FromRequest for Depends<D> {
+    const SOURCE: ParamSource = ParamSource::Dependency;
+
+    fn from_request(
+        request: &mut Request,
+        errors: &mut ValidationError,
+    ) -> impl Future<Output = Result<Option<Self>, Response>> + Send {
+        resolve::<D>(request, errors, true)
+    }
+
+    fn describe(info: &mut ParamInfo) {
+        info.dependency = Some(D::info());
+    }
+}
+
+impl<D: Dependency> Parameter for Depends<D> {}
+
+/// A `#[depends(use_cache = false)]` parameter: a `Depends<D>`.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`#[depends(…)]` goes on a `Depends<D>` parameter",
+    label = "not a `Depends<D>`"
+)]
+pub trait DependsParam: Sized {
+    /// The dependency, resolved from the cache when `use_cache`.
+    fn resolve_param<'a>(
+        request: &'a mut Request,
+        errors: &'a mut ValidationError,
+        use_cache: bool,
+    ) -> impl Future<Output = Result<Option<Self>, Response>> + Send + 'a;
+    /// Its metadata.
+    fn describe_param(name: &'static str, ty: crate::meta::TypeInfo) -> ParamInfo;
+}
+
+impl<D: Dependency> DependsParam for Depends<D> {
+    fn resolve_param<'a>(
+        request: &'a mut Request,
+        errors: &'a mut ValidationError,
+        use_cache: bool,
+    ) -> impl Future<Output = Result<Option<Self>, Response>> + Send + 'a {
+        resolve::<D>(request, errors, use_cache)
+    }
+
+    fn describe_param(name: &'static str, ty: crate::meta::TypeInfo) -> ParamInfo {
+        let mut info = ParamInfo::new(name, ParamSource::Dependency, ty);
+        info.dependency = Some(D::info());
+        info
+    }
+}
+
 type ErasedValue = Arc<dyn Any + Send + Sync>;
 
 /// A dependency with its type erased, for overrides and for dependencies
@@ -187,6 +244,39 @@ pub(crate) trait ErasedDependency: Send + Sync {
         errors: &'a mut ValidationError,
         use_cache: bool,
     ) -> BoxFuture<'a, Result<Option<ErasedValue>, Response>>;
+
+    fn info(&self) -> DependencyInfo;
+}
+
+/// What the app's context keeps for an override (the context holds it as
+/// `Any`, knowing nothing of dependencies).
+pub(crate) struct Override(pub(crate) Arc<dyn ErasedDependency>);
+
+pub(crate) struct Erased<D>(PhantomData<fn() -> D>);
+
+impl<D> Erased<D> {
+    pub(crate) fn new() -> Self {
+        Erased(PhantomData)
+    }
+}
+
+impl<D: Dependency> ErasedDependency for Erased<D> {
+    fn resolve_erased<'a>(
+        &'a self,
+        request: &'a mut Request,
+        errors: &'a mut ValidationError,
+        use_cache: bool,
+    ) -> BoxFuture<'a, Result<Option<ErasedValue>, Response>> {
+        Box::pin(async move {
+            Ok(resolve::<D>(request, errors, use_cache)
+                .await?
+                .map(|d| d.value as ErasedValue))
+        })
+    }
+
+    fn info(&self) -> DependencyInfo {
+        D::info()
+    }
 }
 
 /// Resolves `D` afresh (no cache), registering its cleanup.
@@ -211,32 +301,10 @@ async fn run<D: Dependency>(
     Ok(Some(Arc::new(resolved.value)))
 }
 
-pub(crate) struct Erased<D>(PhantomData<fn() -> D>);
-
-impl<D> Erased<D> {
-    pub(crate) fn new() -> Self {
-        Erased(PhantomData)
-    }
-}
-
-impl<D: Dependency> ErasedDependency for Erased<D> {
-    fn resolve_erased<'a>(
-        &'a self,
-        request: &'a mut Request,
-        errors: &'a mut ValidationError,
-        use_cache: bool,
-    ) -> BoxFuture<'a, Result<Option<ErasedValue>, Response>> {
-        Box::pin(async move {
-            Ok(resolve::<D>(request, errors, use_cache)
-                .await?
-                .map(|d| d.value as ErasedValue))
-        })
-    }
-}
-
 /// Resolves `D` for the request: from the cache when `use_cache` and it
 /// was resolved already, else through its override if the app has one,
-/// else by calling it.
+/// else by calling it. What its parameters got wrong joins `errors` as one
+/// block, before the asking function's own parameters (FastAPI's order).
 pub(crate) async fn resolve<D: Dependency>(
     request: &mut Request,
     errors: &mut ValidationError,
@@ -244,8 +312,8 @@ pub(crate) async fn resolve<D: Dependency>(
 ) -> Result<Option<Depends<D>>, Response> {
     let key = TypeId::of::<D>();
     if use_cache {
-        if let Some((_, value)) = request.scope_mut().deps.iter().find(|(k, _)| *k == key) {
-            if let Ok(value) = value.clone().downcast::<D::Output>() {
+        if let Some(value) = cached(request, key) {
+            if let Ok(value) = value.downcast::<D::Output>() {
                 return Ok(Some(Depends {
                     value,
                     _dependency: PhantomData,
@@ -253,33 +321,48 @@ pub(crate) async fn resolve<D: Dependency>(
             }
         }
     }
-    let overridden = if request.app().overrides.is_empty() {
-        None
-    } else {
-        request.app().overrides.get(&key).cloned()
-    };
+    let overridden = request
+        .context()
+        .dependency_override(key)
+        .and_then(|o| o.downcast_ref::<Override>())
+        .map(|o| o.0.clone());
+    let mut own = ValidationError::new();
     let value = match overridden {
-        None => run::<D>(request, errors).await?,
-        Some(with) => match with.resolve_erased(request, errors, use_cache).await? {
-            None => None,
-            Some(erased) => match erased.downcast::<D::Output>() {
-                Ok(value) => Some(value),
+        None => run::<D>(request, &mut own).await,
+        Some(with) => match with.resolve_erased(request, &mut own, use_cache).await {
+            Ok(Some(erased)) => match erased.downcast::<D::Output>() {
+                Ok(value) => Ok(Some(value)),
                 Err(_) => {
                     tracing::error!(
                         "the override of dependency `{}` gives another type",
                         D::NAME
                     );
-                    return Err(crate::response::internal_server_error());
+                    Err(crate::response::internal_server_error())
                 }
             },
+            Ok(None) => Ok(None),
+            Err(response) => Err(response),
         },
     };
-    let Some(value) = value else { return Ok(None) };
+    errors.append(ParamSource::Dependency.rank(), own);
+    let Some(value) = value? else { return Ok(None) };
     if use_cache {
-        request.scope_mut().deps.push((key, value.clone()));
+        request
+            .scope_mut()
+            .resolved
+            .push((key, value.clone() as ErasedValue));
     }
     Ok(Some(Depends {
         value,
         _dependency: PhantomData,
     }))
+}
+
+fn cached(request: &mut Request, key: TypeId) -> Option<ErasedValue> {
+    request
+        .scope()?
+        .resolved
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, value)| value.clone())
 }

@@ -174,21 +174,55 @@ impl ErrorDetail {
     }
 }
 
-/// Every bad input of one request, answered as one 422.
+/// Every bad input of one request, answered as one 422, in FastAPI's
+/// order: what dependencies found first, then path, query, header and
+/// cookie parameters, then the body, each in the order found.
+///
+/// Parameters are extracted in the order they are declared; each entry is
+/// filed under the kind of parameter being extracted when it was recorded
+/// (see [`ParamSource`](crate::meta::ParamSource)), so the list comes out in
+/// FastAPI's order whatever the declaration order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ValidationError {
     errors: Vec<ErrorDetail>,
+    /// The place in FastAPI's order of each entry, beside it.
+    ranks: Vec<u8>,
+    /// The place of entries recorded now.
+    rank: u8,
 }
 
 impl ValidationError {
     /// No errors yet.
     pub const fn new() -> Self {
-        ValidationError { errors: Vec::new() }
+        ValidationError {
+            errors: Vec::new(),
+            ranks: Vec::new(),
+            rank: 0,
+        }
     }
 
-    /// Records one more bad input.
+    /// Records one more bad input, after those of the same kind of
+    /// parameter and before those of kinds that FastAPI lists later.
     pub fn push(&mut self, detail: ErrorDetail) {
-        self.errors.push(detail);
+        let at = self.ranks.partition_point(|&rank| rank <= self.rank);
+        self.errors.insert(at, detail);
+        self.ranks.insert(at, self.rank);
+    }
+
+    /// Files what is recorded from now on under `rank`.
+    pub(crate) fn file_under(&mut self, rank: u8) {
+        self.rank = rank;
+    }
+
+    /// Adds another list (a dependency's) as one block under `rank`, in
+    /// its own order.
+    pub(crate) fn append(&mut self, rank: u8, other: ValidationError) {
+        let saved = self.rank;
+        self.rank = rank;
+        for detail in other.errors {
+            self.push(detail);
+        }
+        self.rank = saved;
     }
 
     /// Whether nothing was recorded.
@@ -196,7 +230,7 @@ impl ValidationError {
         self.errors.is_empty()
     }
 
-    /// The recorded errors, in the order they were found.
+    /// The recorded errors, in the order they are answered.
     pub fn errors(&self) -> &[ErrorDetail] {
         &self.errors
     }
@@ -253,6 +287,11 @@ impl Error {
         }
     }
 
+    /// The error a response carried to the exception handlers.
+    pub(crate) fn from_raised(inner: crate::body::BoxError) -> Self {
+        Error { inner }
+    }
+
     /// A reference to the error as `E`, if it is one.
     pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
         self.inner.downcast_ref()
@@ -287,7 +326,7 @@ impl IntoResponse for Error {
             Err(error) => error,
         };
         let mut response = crate::response::internal_server_error();
-        response.set_raised(error);
+        response.set_raised(error.inner);
         response
     }
 

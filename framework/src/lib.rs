@@ -61,13 +61,19 @@
 
 extern crate self as framework;
 
+// The modules in the order a request meets them (see the crate docs).
+pub mod after;
 pub mod app;
-pub mod background;
 mod body;
-mod connection;
+mod chain;
+mod config;
+mod context;
 pub mod depends;
+mod endpoint;
 pub mod error;
+mod exceptions;
 pub mod extract;
+pub mod meta;
 pub mod middleware;
 mod panic;
 pub mod prelude;
@@ -75,23 +81,28 @@ pub mod request;
 pub mod response;
 pub mod routing;
 pub mod server;
+pub mod service;
+mod startup;
 pub mod testing;
 
 #[doc(hidden)]
 pub mod __private;
 
-pub use app::{App, Router};
-pub use background::BackgroundTasks;
+pub use after::BackgroundTasks;
+pub use app::{App, Config};
 pub use body::{Body, BoxError};
+pub use chain::{IntoMiddleware, Middleware, Next, NextService};
 pub use depends::{Dependency, Depends, Yield};
 pub use error::{Error, HttpError, ValidationError};
-pub use extract::{Form, Json, Query, State};
+pub use extract::{ClientAddr, Form, FromRequest, Json, Query, State};
 pub use framework_macros::{
     delete, depends, get, head, middleware, options, patch, post, put, route,
 };
-pub use middleware::{IntoMiddleware, Middleware, Next};
 pub use request::Request;
 pub use response::{Html, IntoHeaderName, IntoResponse, Redirect, Response};
+pub use routing::Router;
+pub use service::{AppService, ResponseBody};
+pub use startup::StartupError;
 pub use testing::TestClient;
 
 /// The trait of a streaming body's source (see [`response::Streaming`]).
@@ -101,7 +112,7 @@ pub use futures_core::Stream;
 pub use uuid;
 
 /// Re-exported so that users name one crate for status codes and headers.
-pub use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+pub use http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri, Version};
 
 /// The README's examples compile and run as doctests.
 #[cfg(doctest)]

@@ -1,6 +1,7 @@
 //! Everything a typical app uses, in one import: `use framework::prelude::*;`.
 
-pub use crate::background::BackgroundTasks;
+pub use crate::after::BackgroundTasks;
+pub use crate::chain::{Middleware, Next};
 pub use crate::depends::{Depends, Yield};
 pub use crate::error::{Error, HttpError};
 pub use crate::extract::{Form, Json, Query, State};
@@ -10,7 +11,6 @@ pub use crate::middleware::{
 pub use crate::middleware::{
     CorsMiddleware, GZipMiddleware, HttpsRedirectMiddleware, TrustedHostMiddleware,
 };
-pub use crate::middleware::{Middleware, Next};
 pub use crate::request::Request;
 pub use crate::response::{FileResponse, Html, IntoResponse, Redirect, Response, Streaming};
 pub use crate::testing::TestClient;

@@ -1,4 +1,6 @@
-//! The request as handlers and middleware see it.
+//! The request as middleware, dependencies and handlers see it, with the
+//! per-request storage the later steps keep on it (path parameters, the
+//! dependency scope). It knows its app only through a small per-app context (`context.rs`).
 
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
@@ -8,13 +10,14 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use http::{Extensions, HeaderMap, Method, Uri, Version};
 
-use crate::app::AppInner;
-use crate::background::{BackgroundTasks, Cleanup, Scope};
+use crate::after::{self, BackgroundTasks, Cleanup, Scope};
 use crate::body::Body;
+use crate::context::Context;
 use crate::error::{HttpError, ValidationError};
 
-/// The most path parameters one route may have.
-pub(crate) const MAX_PARAMS: usize = 8;
+/// The most path parameters one route may have: they are kept inline in the
+/// request. The route macros check templates against this one number.
+pub const MAX_PARAMS: usize = 8;
 
 /// An HTTP request on its way in through the middleware to its handler.
 ///
@@ -36,7 +39,7 @@ struct Inner {
     params: Params,
     client: Option<SocketAddr>,
     scheme: Scheme,
-    app: Arc<AppInner>,
+    context: Arc<Context>,
     // Made on first use: most requests resolve no dependency and register
     // no task, and making, checking and dropping an empty scope cost ~70
     // instructions per request.
@@ -75,11 +78,12 @@ impl Params {
     }
 }
 
-/// What the dependencies of one request share: the cache of resolved
-/// values, the background tasks, and the cleanups to run.
+/// What the dependencies of one request share: the resolved values (the
+/// `depends` module's cache), the background tasks, and the cleanups to run
+/// after the response (the `after` module's). The request only keeps them.
 #[derive(Default)]
 pub(crate) struct RequestScope {
-    pub(crate) deps: Vec<(TypeId, Arc<dyn Any + Send + Sync>)>,
+    pub(crate) resolved: Vec<(TypeId, Arc<dyn Any + Send + Sync>)>,
     pub(crate) tasks: Option<BackgroundTasks>,
     // In a `Mutex` for the same reason as the body; never locked.
     pub(crate) cleanups: Mutex<Vec<Cleanup>>,
@@ -108,7 +112,7 @@ impl Request {
     pub(crate) fn new(
         request: http::Request<Body>,
         client: Option<SocketAddr>,
-        app: Arc<AppInner>,
+        context: Arc<Context>,
     ) -> Self {
         let (head, body) = request.into_parts();
         let scheme = match head.uri.scheme_str() {
@@ -122,7 +126,7 @@ impl Request {
                 params: Params::default(),
                 client,
                 scheme,
-                app,
+                context,
                 scope: None,
             }),
         }
@@ -267,8 +271,12 @@ impl Request {
         Some(percent_encoding::percent_decode_str(raw).decode_utf8_lossy())
     }
 
-    pub(crate) fn app(&self) -> &Arc<AppInner> {
-        &self.inner.app
+    pub(crate) fn context(&self) -> &Arc<Context> {
+        &self.inner.context
+    }
+
+    pub(crate) fn scope(&self) -> Option<&RequestScope> {
+        self.inner.scope.as_deref()
     }
 
     pub(crate) fn scope_mut(&mut self) -> &mut RequestScope {
@@ -300,7 +308,7 @@ impl Request {
     ///
     /// A body over the limit is a `413`; a body cut off by the client is a `400`.
     pub async fn body(&mut self) -> Result<Bytes, HttpError> {
-        let limit = self.inner.app.config.body_limit;
+        let limit = self.inner.context.body_limit;
         let state = self.body_state();
         let body = match state {
             BodyState::Read(bytes) => return Ok(bytes.clone()),
@@ -361,26 +369,71 @@ impl Request {
         let RequestScope {
             tasks, cleanups, ..
         } = std::mem::take(scope);
-        let cleanups = cleanups.into_inner().unwrap_or_else(|e| e.into_inner());
+        let cleanups: Vec<Cleanup> = cleanups.into_inner().unwrap_or_else(|e| e.into_inner());
         let request_id = self
             .inner
             .head
             .extensions
             .get::<RequestId>()
             .map(|id| id.0.clone());
-        let (after_handler, after_response): (Vec<_>, Vec<_>) =
-            cleanups.into_iter().partition(|c| c.after_handler);
-        let tracker = &self.inner.app.tracker;
-        let work = |cleanups: Vec<Cleanup>| cleanups.into_iter().map(|c| c.work).collect();
-        (
-            Scope::new(
-                tasks,
-                work(after_response),
-                tracker.clone(),
-                request_id.clone(),
-            ),
-            Scope::new(None, work(after_handler), tracker.clone(), request_id),
-        )
+        after::split(tasks, cleanups, &self.inner.context.tracker, request_id)
+    }
+}
+
+/// What only this framework knows of a request, kept in its extensions
+/// while a tower service (`App::layer`, `App::mount`) holds it as an
+/// `http::Request`. `http` asks extensions to be `Clone`; only one holder
+/// ever takes the contents.
+#[derive(Clone)]
+struct Carried(Arc<Mutex<Option<CarriedParts>>>);
+
+struct CarriedParts {
+    params: Params,
+    client: Option<SocketAddr>,
+    scheme: Scheme,
+    scope: Option<Box<RequestScope>>,
+}
+
+impl Request {
+    /// The request as an `http::Request` for a tower service, carrying
+    /// the rest (client, scheme, path parameters, dependency scope) along.
+    pub(crate) fn into_http(mut self) -> http::Request<Body> {
+        let inner = &mut *self.inner;
+        let mut head = std::mem::replace(&mut inner.head, http::Request::new(()).into_parts().0);
+        let body = match std::mem::replace(
+            inner.body.get_mut().unwrap_or_else(|e| e.into_inner()),
+            BodyState::Read(Bytes::new()),
+        ) {
+            BodyState::Unread(body) => body,
+            BodyState::Read(bytes) => Body::from(bytes),
+        };
+        head.extensions
+            .insert(Carried(Arc::new(Mutex::new(Some(CarriedParts {
+                params: inner.params,
+                client: inner.client,
+                scheme: inner.scheme,
+                scope: inner.scope.take(),
+            })))));
+        http::Request::from_parts(head, body)
+    }
+
+    /// The request back from a tower service, with what it carried; a
+    /// request the service made anew starts with nothing but `context`.
+    pub(crate) fn from_http(request: http::Request<Body>, context: Arc<Context>) -> Self {
+        let (mut head, body) = request.into_parts();
+        let carried = head
+            .extensions
+            .remove::<Carried>()
+            .and_then(|c| c.0.lock().unwrap_or_else(|e| e.into_inner()).take());
+        let mut request = Request::new(http::Request::from_parts(head, body), None, context);
+        if let Some(parts) = carried {
+            let inner = &mut *request.inner;
+            inner.params = parts.params;
+            inner.client = parts.client;
+            inner.scheme = parts.scheme;
+            inner.scope = parts.scope;
+        }
+        request
     }
 }
 

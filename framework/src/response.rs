@@ -6,9 +6,8 @@ use bytes::Bytes;
 use http::header::{self, HeaderName, HeaderValue};
 use http::{HeaderMap, StatusCode};
 
-use crate::background::Scope;
+use crate::after::Scope;
 use crate::body::{Body, BoxError};
-use crate::error::Error;
 
 static TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 static APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
@@ -25,9 +24,9 @@ pub struct Response {
     // Background tasks and dependency cleanup, run once the body is sent.
     // Boxed: most responses have none, and every layer moves the response.
     scope: Option<Box<Scope>>,
-    // An error a handler returned, kept until the app's exception
-    // handlers have had a look at it.
-    raised: Option<Error>,
+    // An error a handler returned (`framework::Error`'s contents), kept
+    // until the app's exception handlers have had a look at it.
+    raised: Option<BoxError>,
 }
 
 /// A header name, as [`Response::set_header`] takes it.
@@ -223,11 +222,11 @@ impl Response {
         Ok(body.collect().await?.to_bytes())
     }
 
-    pub(crate) fn set_raised(&mut self, error: Error) {
+    pub(crate) fn set_raised(&mut self, error: BoxError) {
         self.raised = Some(error);
     }
 
-    pub(crate) fn take_raised(&mut self) -> Option<Error> {
+    pub(crate) fn take_raised(&mut self) -> Option<BoxError> {
         self.raised.take()
     }
 
@@ -253,7 +252,45 @@ impl Response {
             raised: None,
         }
     }
+
+    /// The response as an `http::Response` for a tower layer, carrying its
+    /// after-response work and raised error in its extensions.
+    pub(crate) fn into_http_carrying(self) -> http::Response<Body> {
+        let Response {
+            mut inner,
+            scope,
+            raised,
+        } = self;
+        if scope.is_some() || raised.is_some() {
+            inner
+                .extensions_mut()
+                .insert(Carried(std::sync::Arc::new(std::sync::Mutex::new(Some((
+                    scope, raised,
+                ))))));
+        }
+        *inner
+    }
+
+    /// The response back from a tower layer, with what it carried.
+    pub(crate) fn from_http_carrying(mut response: http::Response<Body>) -> Self {
+        let carried = response
+            .extensions_mut()
+            .remove::<Carried>()
+            .and_then(|c| c.0.lock().unwrap_or_else(|e| e.into_inner()).take());
+        let (scope, raised) = carried.unwrap_or((None, None));
+        Response {
+            inner: Box::new(response),
+            scope,
+            raised,
+        }
+    }
 }
+
+/// What a response carries through a tower layer (`http` asks extensions
+/// to be `Clone`; only one holder ever takes the contents).
+#[derive(Clone)]
+#[allow(clippy::type_complexity)]
+struct Carried(std::sync::Arc<std::sync::Mutex<Option<(Option<Box<Scope>>, Option<BoxError>)>>>);
 
 impl std::fmt::Debug for Response {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -556,7 +593,11 @@ impl IntoResponse for FileResponse {
     fn into_response(self) -> Response {
         let file = match std::fs::File::open(&self.path) {
             Ok(file) => file,
-            Err(_) => return crate::HttpError::new(404, "Not Found").into_response(),
+            Err(_) => {
+                let mut response = Response::json_bytes(r#"{"detail":"Not Found"}"#);
+                response.set_status(StatusCode::NOT_FOUND);
+                return response;
+            }
         };
         let len = file.metadata().ok().map(|m| m.len());
         let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));

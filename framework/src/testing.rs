@@ -1,6 +1,5 @@
 //! `TestClient`: requests through the whole app, in-process, no socket.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -9,8 +8,9 @@ use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::app::{App, AppInner};
+use crate::app::App;
 use crate::body::Body;
+use crate::service::AppService;
 
 /// Sends requests through the whole app (middleware, routing, extraction,
 /// dependencies) in-process, as Starlette's `TestClient`.
@@ -36,13 +36,27 @@ use crate::body::Body;
 /// ```
 #[derive(Clone)]
 pub struct TestClient {
-    app: Arc<AppInner>,
+    service: AppService,
 }
 
 impl TestClient {
     /// Builds the app for testing.
+    ///
+    /// # Panics
+    /// When the app cannot start (see [`App::try_into_service`]), with the
+    /// message naming each problem, as `App::run` would refuse.
     pub fn new(app: App) -> Self {
-        TestClient { app: app.build() }
+        TestClient::from_service(app.into_service())
+    }
+
+    /// Tests an app already built.
+    pub fn from_service(service: AppService) -> Self {
+        TestClient { service }
+    }
+
+    /// The app under test.
+    pub fn service(&self) -> &AppService {
+        &self.service
     }
 
     /// A request with any method.
@@ -171,14 +185,14 @@ impl TestRequest<'_> {
             .entry(http::header::HOST)
             .or_insert(HeaderValue::from_static("testserver"));
         let client = Some(([127, 0, 0, 1], 50000).into());
-        let app = &self.client.app;
-        let response = crate::server::into_outgoing(app.handle(request, client).await, None);
+        let service = &self.client.service;
+        let response = service.handle(request, client).await;
         let (parts, body) = response.into_parts();
         let body = match body.collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(e) => panic!("TestRequest::send: the response body failed: {e}"),
         };
-        app.tracker.wait_idle(Duration::from_secs(10)).await;
+        service.wait_idle(Duration::from_secs(10)).await;
         TestResponse {
             status: parts.status,
             headers: parts.headers,

@@ -69,17 +69,19 @@ fn request<B: From<Bytes>>(endpoint: &Endpoint) -> http::Request<B> {
     builder.body(B::from(body)).expect("a valid request")
 }
 
-/// Sends `count` requests through the framework app; returns the last body.
-async fn run_framework(
-    app: &framework::__private::Dispatch,
-    endpoint: &Endpoint,
-    count: u64,
-) -> Bytes {
+/// Sends `count` requests through the framework app (its `AppService`,
+/// as the server calls it); returns the last body.
+async fn run_framework(app: &framework::AppService, endpoint: &Endpoint, count: u64) -> Bytes {
     let mut last = Bytes::new();
     for _ in 0..count {
-        let response = app.call(request(endpoint)).await;
+        let response = app.handle(request(endpoint), None).await;
         assert_eq!(response.status(), 200);
-        last = response.into_bytes().await.expect("the body");
+        last = response
+            .into_body()
+            .collect()
+            .await
+            .expect("the body")
+            .to_bytes();
     }
     last
 }
@@ -115,8 +117,7 @@ fn main() {
     let (warm, elapsed, last) = runtime.block_on(async {
         match options.server.as_str() {
             "framework" => {
-                let app =
-                    framework::__private::Dispatch::new(bench::framework_app::app(options.stack));
+                let app = bench::framework_app::app(options.stack).into_service();
                 let warm = run_framework(&app, &endpoint, options.warmup).await;
                 let start = Instant::now();
                 let last = run_framework(&app, &endpoint, options.iterations).await;

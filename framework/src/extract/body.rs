@@ -1,5 +1,4 @@
-//! Request bodies: JSON, forms, raw bytes and text; and the query string as
-//! one serde struct.
+//! Request bodies: JSON, forms, raw bytes and text.
 
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
@@ -11,7 +10,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::serde_error::{json_errors, urlencoded_error};
-use crate::error::{ErrorDetail, HttpError, Loc};
+use super::{FromRequest, Parameter};
+use crate::error::{ErrorDetail, HttpError, Loc, ValidationError};
+use crate::meta::ParamSource;
 use crate::request::Request;
 use crate::response::{IntoResponse, Response};
 
@@ -30,12 +31,13 @@ impl From<HttpError> for BodyRejection {
     }
 }
 
-/// A type a handler may take as its request body.
+/// A type a handler may take as its request body: `Json<T>`, `Form<T>`
+/// and `Bytes` as they are, and any of these or `String` under `#[body]`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be read from a request body",
     note = "a body parameter is `Json<T>`, `Form<T>`, `Bytes` or `#[body] String`"
 )]
-pub trait FromBody: Sized {
+pub trait FromBody: Sized + Send {
     /// Reads the body (through [`Request::body`], which keeps it for
     /// others) and makes the value.
     fn from_body(request: &mut Request)
@@ -163,31 +165,42 @@ impl FromBody for String {
     }
 }
 
-/// The whole query string as one serde struct (FastAPI's query parameter
-/// models); each bad or missing field is a 422 at `["query", field]`.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Query<T>(pub T);
-
-impl<T> Deref for Query<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
+/// The request body as `T`. `Err` is an answer of its own (413, 400).
+pub(crate) async fn read_body<T: FromBody>(
+    request: &mut Request,
+    errors: &mut ValidationError,
+) -> Result<Option<T>, Response> {
+    errors.file_under(ParamSource::Body.rank());
+    match T::from_body(request).await {
+        Ok(value) => Ok(Some(value)),
+        Err(BodyRejection::Invalid(detail)) => {
+            errors.push(detail);
+            Ok(None)
+        }
+        Err(BodyRejection::Fail(error)) => Err(error.into_response()),
     }
 }
 
-impl<T: DeserializeOwned> Query<T> {
-    pub(crate) fn extract(request: &Request) -> Result<Self, ErrorDetail> {
-        let query = request.query_string().unwrap_or("").as_bytes();
-        match serde_urlencoded::from_bytes(query) {
-            Ok(value) => Ok(Query(value)),
-            Err(e) => Err(urlencoded_error::<T>(query, "query").unwrap_or_else(|| {
-                ErrorDetail::new(
-                    "value_error",
-                    vec![Loc::from("query")],
-                    format!("Value error, {e}"),
-                    Value::Null,
-                )
-            })),
+/// The body extractors: what `FromBody` reads, placed by type.
+macro_rules! body_extractors {
+    ($([$($generics:tt)*] $ty:ty, $source:expr;)*) => {$(
+        impl<$($generics)*> FromRequest for $ty {
+            const SOURCE: ParamSource = $source;
+
+            fn from_request(
+                request: &mut Request,
+                errors: &mut ValidationError,
+            ) -> impl Future<Output = Result<Option<Self>, Response>> + Send {
+                read_body::<Self>(request, errors)
+            }
         }
-    }
+
+        impl<$($generics)*> Parameter for $ty {}
+    )*};
+}
+
+body_extractors! {
+    [T: DeserializeOwned + Send + 'static] Json<T>, ParamSource::Body;
+    [T: DeserializeOwned + Send + 'static] Form<T>, ParamSource::Form;
+    [] Bytes, ParamSource::Body;
 }

@@ -1,9 +1,10 @@
-//! Scalar parameters from the path, the query, headers and cookies.
+//! Parameters read from text: the path, the query, headers and cookies.
 
 use std::borrow::Cow;
-use std::fmt::Display;
-use std::marker::PhantomData;
-use std::str::FromStr;
+
+use crate::error::{ErrorDetail, Loc, ValidationError};
+use crate::meta::ParamSource;
+use crate::request::Request;
 
 /// Why a parameter's text could not become its type, in pydantic's words.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,41 +109,158 @@ impl FromParam for uuid::Uuid {
     }
 }
 
-/// Picks [`FromParam`] when the type has it and `FromStr` otherwise, by
-/// method resolution on a reference ("autoref specialization"): the
-/// generated code calls `(&ParamParser::<T>::new()).parse_param(text)`.
+/// Where a text parameter is read from.
+#[derive(Clone, Copy, Debug)]
 #[doc(hidden)]
-pub struct ParamParser<T>(PhantomData<fn() -> T>);
+pub enum Place {
+    /// The `index`th path parameter.
+    Path(usize),
+    /// The query string.
+    Query,
+    /// A header.
+    Header,
+    /// A cookie.
+    Cookie,
+}
 
-impl<T> ParamParser<T> {
-    #[doc(hidden)]
-    pub const fn new() -> Self {
-        ParamParser(PhantomData)
+impl Place {
+    pub(crate) fn source(self) -> ParamSource {
+        match self {
+            Place::Path(_) => ParamSource::Path,
+            Place::Query => ParamSource::Query,
+            Place::Header => ParamSource::Header,
+            Place::Cookie => ParamSource::Cookie,
+        }
+    }
+
+    fn loc(self, key: &'static str) -> Vec<Loc> {
+        vec![Loc::from(self.source().loc()), Loc::from(key)]
     }
 }
 
-#[doc(hidden)]
-pub trait ViaFromParam<T> {
-    fn parse_param(&self, text: &str) -> Result<T, ParamError>;
-}
-
-impl<T: FromParam> ViaFromParam<T> for ParamParser<T> {
-    fn parse_param(&self, text: &str) -> Result<T, ParamError> {
-        T::from_param(text)
+fn raw<'r>(request: &'r Request, place: Place, key: &str) -> Option<Cow<'r, str>> {
+    match place {
+        Place::Path(index) => request.path_param(index),
+        Place::Query => request.query(key),
+        Place::Header => request.header(key).map(Cow::Borrowed),
+        Place::Cookie => request.cookie(key).map(Cow::Borrowed),
     }
 }
 
-#[doc(hidden)]
-pub trait ViaFromStr<T> {
-    fn parse_param(&self, text: &str) -> Result<T, ParamError>;
+fn bad(place: Place, key: &'static str, raw: &str, error: ParamError) -> ErrorDetail {
+    ErrorDetail::new(
+        error.kind,
+        place.loc(key),
+        error.msg,
+        serde_json::Value::String(raw.to_owned()),
+    )
 }
 
-impl<T: FromStr> ViaFromStr<T> for &ParamParser<T>
-where
-    T::Err: Display,
-{
-    fn parse_param(&self, text: &str) -> Result<T, ParamError> {
-        text.parse()
-            .map_err(|e: T::Err| ParamError::new("value_error", format!("Value error, {e}")))
+/// A required value: missing or unparsable is recorded.
+pub(crate) fn read_one<T>(
+    request: &Request,
+    place: Place,
+    key: &'static str,
+    errors: &mut ValidationError,
+    parse: impl FnOnce(&str) -> Result<T, ParamError>,
+) -> Option<T> {
+    match raw(request, place, key) {
+        None => {
+            errors.file_under(place.source().rank());
+            errors.push(ErrorDetail::missing(place.loc(key)));
+            None
+        }
+        Some(text) => parse(&text)
+            .map_err(|e| {
+                errors.file_under(place.source().rank());
+                errors.push(bad(place, key, &text, e));
+            })
+            .ok(),
     }
+}
+
+/// An `Option<T>` value: missing is `None`.
+pub(crate) fn read_optional<T>(
+    request: &Request,
+    place: Place,
+    key: &'static str,
+    errors: &mut ValidationError,
+    parse: impl FnOnce(&str) -> Result<T, ParamError>,
+) -> Option<Option<T>> {
+    match raw(request, place, key) {
+        None => Some(None),
+        Some(text) => match parse(&text) {
+            Ok(value) => Some(Some(value)),
+            Err(e) => {
+                errors.file_under(place.source().rank());
+                errors.push(bad(place, key, &text, e));
+                None
+            }
+        },
+    }
+}
+
+/// A value with a default for when it is missing.
+pub(crate) fn read_or<T>(
+    request: &Request,
+    place: Place,
+    key: &'static str,
+    errors: &mut ValidationError,
+    parse: impl FnOnce(&str) -> Result<T, ParamError>,
+    default: fn() -> T,
+) -> Option<T> {
+    match raw(request, place, key) {
+        None => Some(default()),
+        Some(text) => parse(&text)
+            .map_err(|e| {
+                errors.file_under(place.source().rank());
+                errors.push(bad(place, key, &text, e));
+            })
+            .ok(),
+    }
+}
+
+/// A repeated value (`?tag=a&tag=b`, or a header sent several times).
+/// Missing is recorded, as FastAPI's `List[T] = Query()`, unless a default is given.
+pub(crate) fn read_many<T>(
+    request: &Request,
+    place: Place,
+    key: &'static str,
+    errors: &mut ValidationError,
+    parse: impl Fn(&str) -> Result<T, ParamError>,
+    default: Option<fn() -> Vec<T>>,
+) -> Option<Vec<T>> {
+    let texts: Vec<Cow<'_, str>> = match place {
+        Place::Query => request.query_all(key).collect(),
+        Place::Header => request
+            .headers()
+            .get_all(key)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(Cow::Borrowed)
+            .collect(),
+        Place::Path(_) | Place::Cookie => raw(request, place, key).into_iter().collect(),
+    };
+    errors.file_under(place.source().rank());
+    if texts.is_empty() {
+        if let Some(default) = default {
+            return Some(default());
+        }
+        errors.push(ErrorDetail::missing(place.loc(key)));
+        return None;
+    }
+    let mut values = Vec::with_capacity(texts.len());
+    let mut ok = true;
+    for (index, text) in texts.iter().enumerate() {
+        match parse(text) {
+            Ok(value) => values.push(value),
+            Err(e) => {
+                let mut detail = bad(place, key, text, e);
+                detail.loc.push(Loc::Index(index));
+                errors.push(detail);
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(values)
 }

@@ -1,7 +1,7 @@
 use framework::prelude::*;
 
 #[post("/items")]
-async fn create(first: Json<serde_json::Value>, second: Bytes) -> &'static str {
+async fn create(#[body] first: String, #[body] second: Bytes) -> &'static str {
     let _ = (first, second);
     "x"
 }

@@ -1,6 +1,6 @@
 use framework::prelude::*;
 
-#[get("/", tags = ["a"])]
+#[get("/", status = 201)]
 async fn root() -> &'static str {
     "x"
 }

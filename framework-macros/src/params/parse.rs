@@ -1,76 +1,10 @@
-//! The one analysis of a function's parameters that `#[get]`, `#[depends]`
-//! and `#[middleware]` share: where each parameter's value comes from, by
-//! FastAPI's rules, with the span to blame when it cannot be placed.
+//! Reading a function's parameters into the model: the placement
+//! attributes, and what syntax alone decides.
 
-use proc_macro2::Span;
 use syn::{Expr, FnArg, GenericArgument, Ident, Meta, PathArguments, Signature, Type};
 
+use super::{Kind, Param, Place, Role};
 use crate::diag::Diagnostics;
-
-/// Where a scalar parameter is read from.
-#[derive(Clone, Copy, PartialEq)]
-pub(crate) enum Source {
-    Query,
-    Header,
-    Cookie,
-}
-
-/// How many values a scalar takes, and what happens when it is missing.
-#[derive(Clone)]
-pub(crate) enum Card {
-    /// Required.
-    One,
-    /// `Option<T>`: missing is `None`.
-    Optional(Type),
-    /// `Vec<T>`: repeated; required unless there is a default.
-    Many(Type, Option<Option<Expr>>),
-    /// A default for when it is missing (`None`: `Default::default()`).
-    Default(Option<Expr>),
-}
-
-#[derive(Clone)]
-pub(crate) enum Kind {
-    /// The `index`th parameter of the path template.
-    Path(usize),
-    /// A query, header or cookie parameter under `name`.
-    Scalar {
-        source: Source,
-        name: String,
-        card: Card,
-    },
-    /// `Query<T>`: the whole query string.
-    QueryStruct,
-    /// The request body (`Json<T>`, `Form<T>`, `Bytes`, `#[body] T`).
-    Body,
-    /// `Request`, moved into the function.
-    Request,
-    /// `&Request`.
-    RequestRef,
-    /// `State<T>`.
-    State(Type),
-    /// `BackgroundTasks`.
-    BackgroundTasks,
-    /// `Depends<D>`.
-    Depends { dependency: Type, use_cache: bool },
-    /// `Next`, in middleware.
-    Next,
-}
-
-#[derive(Clone)]
-pub(crate) struct Param {
-    pub(crate) ident: Ident,
-    pub(crate) ty: Type,
-    pub(crate) kind: Kind,
-}
-
-/// What kind of function is being read.
-#[derive(Clone, Copy)]
-pub(crate) enum Role<'a> {
-    /// A route, with its path parameters and the span of its template.
-    Route(&'a [String], Span),
-    Dependency,
-    Middleware,
-}
 
 /// Reads every parameter, removing the attributes that only placed them
 /// (`#[query(…)]` and friends) so that the function itself compiles.
@@ -102,7 +36,8 @@ pub(crate) fn analyze(sig: &mut Signature, role: Role<'_>, diag: &mut Diagnostic
         };
         let placement = take_placement(&mut arg.attrs, diag);
         let ty = (*arg.ty).clone();
-        let Some(kind) = classify(&ident, &ty, placement, role, diag) else {
+        let name = ident.to_string().trim_start_matches("r#").to_owned();
+        let Some(kind) = classify(&ident, &name, &ty, placement, role, diag) else {
             continue;
         };
         if let Kind::Body = kind {
@@ -115,7 +50,12 @@ pub(crate) fn analyze(sig: &mut Signature, role: Role<'_>, diag: &mut Diagnostic
             }
             body = Some(ident.clone());
         }
-        params.push(Param { ident, ty, kind });
+        params.push(Param {
+            ident,
+            name,
+            ty,
+            kind,
+        });
     }
     if let Role::Route(names, template) = role {
         let path = params.iter().filter_map(|p| match p.kind {
@@ -143,7 +83,7 @@ enum Placement {
     Path,
     Body,
     Scalar {
-        source: Source,
+        place: Place,
         alias: Option<String>,
         default: Option<Option<Expr>>,
     },
@@ -176,14 +116,14 @@ fn take_placement(attrs: &mut Vec<syn::Attribute>, diag: &mut Diagnostics) -> Pl
                 }
             },
             "query" | "header" | "cookie" => {
-                let source = match name.as_str() {
-                    "query" => Source::Query,
-                    "header" => Source::Header,
-                    _ => Source::Cookie,
+                let place = match name.as_str() {
+                    "query" => Place::Query,
+                    "header" => Place::Header,
+                    _ => Place::Cookie,
                 };
                 match scalar_options(&attr, diag) {
                     Some((alias, default)) => Placement::Scalar {
-                        source,
+                        place,
                         alias,
                         default,
                     },
@@ -295,19 +235,16 @@ pub(crate) fn last_segment(ty: &Type) -> Option<(&Ident, Option<&Type>)> {
 
 fn classify(
     ident: &Ident,
+    name: &str,
     ty: &Type,
     placement: Placement,
     role: Role<'_>,
     diag: &mut Diagnostics,
 ) -> Option<Kind> {
-    let name = ident.to_string().trim_start_matches("r#").to_owned();
     let path_index = match role {
-        Role::Route(names, _) => names.iter().position(|n| *n == name),
+        Role::Route(names, _) => names.iter().position(|n| n == name),
         _ => None,
     };
-    let segment = last_segment(ty).map(|(i, arg)| (i.to_string(), arg));
-    let segment_name = segment.as_ref().map(|(i, _)| i.as_str());
-
     match placement {
         Placement::Path => {
             return match path_index {
@@ -326,104 +263,67 @@ fn classify(
         }
         Placement::Body => return Some(Kind::Body),
         Placement::Scalar {
-            source,
+            place,
             alias,
             default,
         } => {
-            return Some(scalar(&name, ty, source, alias, default, diag));
-        }
-        Placement::Depends { use_cache } => {
-            return match (segment_name, &segment) {
-                (Some("Depends"), Some((_, Some(dependency)))) => Some(Kind::Depends {
-                    dependency: (*dependency).clone(),
-                    use_cache,
-                }),
-                _ => {
-                    diag.error(ty, "`#[depends(…)]` goes on a `Depends<D>` parameter");
-                    None
-                }
+            let key = match (&alias, place) {
+                (Some(alias), _) => alias.clone(),
+                // FastAPI's `convert_underscores`: `user_agent` reads `user-agent`.
+                (None, Place::Header) => name.replace('_', "-"),
+                (None, Place::Query | Place::Cookie) => name.to_owned(),
             };
+            if default.is_some() && last_segment(ty).is_some_and(|(i, _)| i == "Option") {
+                diag.error(ty, "an `Option` is `None` when missing; drop the `default`");
+                return None;
+            }
+            return Some(Kind::Value {
+                place,
+                key,
+                alias,
+                default,
+            });
         }
+        Placement::Depends { use_cache } => return Some(Kind::Depends { use_cache }),
         Placement::None => {}
     }
-
-    if let Type::Reference(reference) = ty {
-        return match last_segment(&reference.elem) {
-            Some((i, _)) if i == "Request" && reference.mutability.is_none() => {
-                Some(Kind::RequestRef)
-            }
-            _ => {
-                diag.error(ty, "take an owned type here (`String`, not `&str`)");
-                None
-            }
-        };
+    if let Some(index) = path_index {
+        return Some(Kind::Path(index));
     }
-    if let Type::ImplTrait(_) = ty {
-        diag.error(
-            ty,
-            "`impl Trait` cannot be extracted from a request: name a concrete type",
-        );
-        return None;
-    }
-
-    match (segment_name, segment.as_ref().and_then(|(_, a)| *a)) {
-        (Some("Request"), _) => match role {
-            Role::Dependency => {
-                diag.error(ty, "a dependency cannot take the request itself (the handler needs it): take `&Request`");
-                None
-            }
-            _ => Some(Kind::Request),
-        },
-        (Some("Next"), _) => match role {
-            Role::Middleware => Some(Kind::Next),
-            _ => {
-                diag.error(
-                    ty,
-                    "`Next` is only for middleware (`#[middleware(\"http\")]`)",
-                );
-                None
-            }
-        },
-        (Some("BackgroundTasks"), _) => Some(Kind::BackgroundTasks),
-        (Some("State"), Some(inner)) => Some(Kind::State(inner.clone())),
-        (Some("Depends"), Some(dependency)) => Some(Kind::Depends {
-            dependency: dependency.clone(),
-            use_cache: true,
-        }),
-        (Some("Json" | "Form"), Some(_)) | (Some("Bytes"), None) => Some(Kind::Body),
-        (Some("Query"), Some(_)) => Some(Kind::QueryStruct),
-        _ => match path_index {
-            Some(index) => Some(Kind::Path(index)),
-            None => Some(scalar(&name, ty, Source::Query, None, None, diag)),
-        },
-    }
-}
-
-fn scalar(
-    name: &str,
-    ty: &Type,
-    source: Source,
-    alias: Option<String>,
-    default: Option<Option<Expr>>,
-    diag: &mut Diagnostics,
-) -> Kind {
-    let name = alias.unwrap_or_else(|| match source {
-        // FastAPI's `convert_underscores`: `user_agent` reads `user-agent`.
-        Source::Header => name.replace('_', "-"),
-        Source::Query | Source::Cookie => name.to_owned(),
-    });
-    let card = match last_segment(ty) {
-        Some((i, Some(inner))) if i == "Option" => {
-            if default.is_some() {
-                diag.error(ty, "an `Option` is `None` when missing; drop the `default`");
-            }
-            Card::Optional(inner.clone())
+    match ty {
+        // A borrowed `str` or slice is plainly not the request: say so here
+        // rather than through the trait that only the request implements.
+        Type::Reference(reference)
+            if matches!(&*reference.elem, Type::Slice(_))
+                || matches!(&*reference.elem, Type::Path(p) if p.path.is_ident("str")) =>
+        {
+            diag.error(ty, "take an owned type here (`String`, not `&str`)");
+            None
         }
-        Some((i, Some(inner))) if i == "Vec" => Card::Many(inner.clone(), default),
-        _ => match default {
-            Some(default) => Card::Default(default),
-            None => Card::One,
+        Type::Reference(reference) if reference.mutability.is_none() => {
+            Some(Kind::Borrowed((*reference.elem).clone()))
+        }
+        Type::Reference(_) => {
+            diag.error(
+                ty,
+                "take an owned type here, or `&Request` to borrow the request",
+            );
+            None
+        }
+        Type::ImplTrait(_) => {
+            diag.error(
+                ty,
+                "`impl Trait` cannot be extracted from a request: name a concrete type",
+            );
+            None
+        }
+        // Middleware's signature is FastAPI's: the request and
+        // `call_next`, told apart from the rest by their types.
+        _ if matches!(role, Role::Middleware) => match last_segment(ty) {
+            Some((i, _)) if i == "Request" => Some(Kind::Request),
+            Some((i, _)) if i == "Next" => Some(Kind::Next),
+            _ => Some(Kind::Typed),
         },
-    };
-    Kind::Scalar { source, name, card }
+        _ => Some(Kind::Typed),
+    }
 }

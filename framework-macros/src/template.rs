@@ -2,16 +2,13 @@
 //! router's syntax, so the app never parses a template at run time.
 
 /// A checked template.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct Template {
     /// The same path in the router's syntax (`{*rest}` for `{rest:path}`).
     pub(crate) router_path: String,
     /// The parameter names, in order.
     pub(crate) params: Vec<String>,
 }
-
-/// The most path parameters a route may have (the runtime keeps them inline).
-pub(crate) const MAX_PARAMS: usize = 8;
 
 /// Parses `/items/{item_id}` and `/files/{file_path:path}`.
 pub(crate) fn parse(path: &str) -> Result<Template, String> {
@@ -66,9 +63,6 @@ pub(crate) fn parse(path: &str) -> Result<Template, String> {
             }
         }
         params.push(name.to_owned());
-    }
-    if params.len() > MAX_PARAMS {
-        return Err(format!("a path may have at most {MAX_PARAMS} parameters"));
     }
     Ok(Template {
         router_path,

@@ -1,113 +1,30 @@
-//! Routes as the macros describe them, and the table that matches paths.
+//! The routing table: which endpoint a path and method go to, or what to
+//! answer instead (404, 405 with `allow`, a trailing-slash redirect), and
+//! `HEAD` answered by `GET` routes. Built once when the app starts.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use http::{HeaderValue, Method};
 
-use crate::depends::ErasedDependency;
-use crate::middleware::{Layer, Next};
+use crate::chain::Endpoint;
 use crate::request::{Params, Request, MAX_PARAMS};
 use crate::response::{IntoResponse, Response};
 use crate::HttpError;
-
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// What `#[get]` and its siblings know about a route, kept for routing,
-/// for messages, and for the OpenAPI document to come.
-#[derive(Debug)]
-pub struct RouteMeta {
-    /// The handler's name.
-    pub name: &'static str,
-    /// The path template as written (`/files/{file_path:path}`).
-    pub template: &'static str,
-    /// The same template in the router's syntax (`/files/{*file_path}`).
-    pub router_path: &'static str,
-    /// The methods it answers.
-    pub methods: &'static [&'static str],
-    /// The path parameters, in template order.
-    pub params: &'static [&'static str],
-    /// `status_code = N`.
-    pub status_code: Option<u16>,
-    /// Where the route was declared.
-    pub file: &'static str,
-    /// The line it was declared on.
-    pub line: u32,
-}
-
-/// A handler turned into a route by `#[get]` and its siblings.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a route",
-    label = "not a route",
-    note = "mark an `async fn` with `#[get(\"/path\")]` (or `post`, `put`, `patch`, `delete`, `head`, `options`, `route`)"
-)]
-pub trait Route: Send + Sync + 'static {
-    /// What the macro knows about the route.
-    #[doc(hidden)]
-    fn meta(&self) -> &'static RouteMeta;
-
-    /// Extracts the parameters, calls the handler, and makes the response.
-    #[doc(hidden)]
-    fn call(request: Request) -> impl Future<Output = Response> + Send + 'static;
-}
-
-/// Anything the router can send a matched request to.
-pub(crate) trait Endpoint: Send + Sync {
-    fn call(&self, request: Request) -> BoxFuture<'_, Response>;
-}
-
-pub(crate) struct RouteEndpoint<R>(pub(crate) R);
-
-impl<R: Route> Endpoint for RouteEndpoint<R> {
-    fn call(&self, request: Request) -> BoxFuture<'_, Response> {
-        Box::pin(R::call(request))
-    }
-}
-
-/// A route wrapped in its router's middleware.
-pub(crate) struct Layered {
-    pub(crate) layers: Arc<[Layer]>,
-    pub(crate) inner: Box<dyn Endpoint>,
-}
-
-impl Endpoint for Layered {
-    fn call(&self, request: Request) -> BoxFuture<'_, Response> {
-        let next = Next::endpoint(&self.layers, &*self.inner, &request);
-        Box::pin(next.run(request))
-    }
-}
-
-/// A route with dependencies attached by its app or router, resolved for
-/// their effect before it runs. Their bad input joins the route's 422.
-pub(crate) struct WithDependencies {
-    pub(crate) dependencies: Vec<Arc<dyn ErasedDependency>>,
-    pub(crate) inner: Box<dyn Endpoint>,
-}
-
-impl Endpoint for WithDependencies {
-    fn call(&self, mut request: Request) -> BoxFuture<'_, Response> {
-        Box::pin(async move {
-            let mut errors = request.take_errors();
-            for dependency in &self.dependencies {
-                if let Err(response) = dependency
-                    .resolve_erased(&mut request, &mut errors, true)
-                    .await
-                {
-                    return crate::__private::early(response, &mut request);
-                }
-            }
-            request.put_errors(errors);
-            self.inner.call(request).await
-        })
-    }
-}
 
 /// One registered route: its endpoint and where it was declared.
 pub(crate) struct Entry {
     pub(crate) method: Method,
     pub(crate) endpoint: Arc<dyn Endpoint>,
     pub(crate) origin: String,
+}
+
+/// What a path of the table leads to.
+#[derive(Clone, Copy)]
+enum Slot {
+    /// The routes of one path template.
+    Routes(usize),
+    /// A mounted service.
+    Mount(usize),
 }
 
 /// The routes of one path template.
@@ -122,8 +39,9 @@ struct PathRoutes {
 /// The routing table, built once when the app starts.
 #[derive(Default)]
 pub(crate) struct Table {
-    matcher: matchit::Router<usize>,
+    matcher: matchit::Router<Slot>,
     paths: Vec<PathRoutes>,
+    mounts: Vec<Box<dyn Endpoint>>,
 }
 
 /// What routing decided for a request.
@@ -142,15 +60,27 @@ pub(crate) enum Routed<'a> {
 
 impl Table {
     /// Adds a route. Two routes for the same path and method, or a path
-    /// the router cannot hold beside the others, stop the app at start-up
-    /// with a message naming both.
-    pub(crate) fn insert(&mut self, router_path: &str, template: &str, entry: Entry) {
-        let index = match self.matcher.at(router_path) {
-            Ok(found) if self.paths[*found.value].template == template => *found.value,
-            _ => {
+    /// the router cannot hold beside the others, are refused with a
+    /// message naming both.
+    pub(crate) fn insert(
+        &mut self,
+        router_path: &str,
+        template: &str,
+        entry: Entry,
+    ) -> Result<(), String> {
+        let existing = match self.matcher.at(router_path).map(|found| *found.value) {
+            Ok(Slot::Routes(index)) if self.paths[index].template == template => Some(index),
+            _ => None,
+        };
+        let index = match existing {
+            Some(index) => index,
+            None => {
                 let index = self.paths.len();
-                if let Err(e) = self.matcher.insert(router_path, index) {
-                    panic!("route `{template}` ({}) cannot be added: {e}", entry.origin);
+                if let Err(e) = self.matcher.insert(router_path, Slot::Routes(index)) {
+                    return Err(format!(
+                        "route `{template}` ({}) cannot be added: {e}",
+                        entry.origin
+                    ));
                 }
                 self.paths.push(PathRoutes {
                     template: template.to_owned(),
@@ -162,10 +92,10 @@ impl Table {
         };
         let routes = &mut self.paths[index];
         if let Some(existing) = routes.entries.iter().find(|e| e.method == entry.method) {
-            panic!(
-                "route `{} {template}` is declared twice: at {} and at {}",
+            return Err(format!(
+                "route `{} {template}` is declared twice: {} and {}; remove one, or change its path or method",
                 entry.method, existing.origin, entry.origin
-            );
+            ));
         }
         routes.entries.push(entry);
         let mut methods: Vec<&str> = routes.entries.iter().map(|e| e.method.as_str()).collect();
@@ -175,6 +105,25 @@ impl Table {
         methods.sort_unstable();
         routes.allow =
             HeaderValue::from_str(&methods.join(", ")).unwrap_or(HeaderValue::from_static(""));
+        Ok(())
+    }
+
+    /// Mounts `endpoint` at `prefix`: every path under `prefix/` goes to
+    /// it, as Starlette's `Mount` (a request for `prefix` itself is
+    /// redirected to `prefix/` by the trailing-slash rule).
+    pub(crate) fn mount(
+        &mut self,
+        prefix: &str,
+        endpoint: Box<dyn Endpoint>,
+    ) -> Result<(), String> {
+        let index = self.mounts.len();
+        for path in [format!("{prefix}/"), format!("{prefix}/{{*__mounted}}")] {
+            if let Err(e) = self.matcher.insert(path, Slot::Mount(index)) {
+                return Err(format!("mount `{prefix}` cannot be added: {e}"));
+            }
+        }
+        self.mounts.push(endpoint);
+        Ok(())
     }
 
     pub(crate) fn route(&self, request: &mut Request) -> Routed<'_> {
@@ -183,7 +132,15 @@ impl Table {
             Ok(found) => found,
             Err(_) => return Routed::Answer(self.not_found(request)),
         };
-        let routes = &self.paths[*found.value];
+        let routes = match *found.value {
+            Slot::Routes(index) => &self.paths[index],
+            Slot::Mount(index) => {
+                return Routed::Endpoint {
+                    endpoint: &*self.mounts[index],
+                    head: false,
+                }
+            }
+        };
         let mut params = Params::default();
         let base = path.as_ptr() as usize;
         for (_, value) in found.params.iter().take(MAX_PARAMS) {

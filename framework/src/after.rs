@@ -1,5 +1,19 @@
-//! Background tasks that run after the response is sent, and the per-request
-//! scope that carries them (with dependency cleanup) to that moment.
+//! After the response: what a request leaves to run once its response has
+//! been sent, and who runs it.
+//!
+//! A request's handler and dependencies register [`BackgroundTasks`] and
+//! dependency cleanups (`Yield`). When the endpoint is done they are moved
+//! into a [`Scope`], which travels on the [`Response`](crate::Response) out
+//! through the middleware and then inside the body handed to the server
+//! (`service::ResponseBody`). Whoever drops the scope last starts its work:
+//! the body, once the server has sent it or the client went away, or a
+//! request that no one answered. So the work runs after the response under
+//! any server that drops a body when it is done with it: this crate's, or
+//! hyper, axum and tonic serving the app as a `tower::Service`.
+//!
+//! The work runs on a task counted by the app's [`Tracker`], which graceful
+//! shutdown and `TestClient` wait on: the tasks one after another, in the
+//! order added, then the cleanups in reverse order of setup.
 
 use std::fmt::Display;
 use std::future::Future;
@@ -191,11 +205,8 @@ pub(crate) struct Cleanup {
 }
 
 /// What must happen after a request's response is sent: its background
-/// tasks, then its dependencies' cleanup in reverse order of setup.
-///
-/// It travels on the [`Response`](crate::Response) and then inside the body
-/// handed to hyper; whoever drops it last (the body, once sent or abandoned
-/// by a disconnected client; or a request no one answered) starts the work.
+/// tasks, then its dependencies' cleanup in reverse order of setup. Dropping
+/// it starts the work (see the module docs).
 pub(crate) struct Scope {
     tasks: Option<BackgroundTasks>,
     cleanups: Vec<BoxFuture<()>>,
@@ -203,8 +214,31 @@ pub(crate) struct Scope {
     request_id: Option<Arc<str>>,
 }
 
+/// Splits what a request registered into the work that runs after the
+/// response (its tasks and request-scoped cleanups) and the cleanups that
+/// run right after the handler (`scope = "function"`).
+pub(crate) fn split(
+    tasks: Option<BackgroundTasks>,
+    cleanups: Vec<Cleanup>,
+    tracker: &Tracker,
+    request_id: Option<Arc<str>>,
+) -> (Option<Scope>, Option<Scope>) {
+    let (after_handler, after_response): (Vec<_>, Vec<_>) =
+        cleanups.into_iter().partition(|c| c.after_handler);
+    let work = |cleanups: Vec<Cleanup>| cleanups.into_iter().map(|c| c.work).collect();
+    (
+        Scope::new(
+            tasks,
+            work(after_response),
+            tracker.clone(),
+            request_id.clone(),
+        ),
+        Scope::new(None, work(after_handler), tracker.clone(), request_id),
+    )
+}
+
 impl Scope {
-    pub(crate) fn new(
+    fn new(
         tasks: Option<BackgroundTasks>,
         cleanups: Vec<BoxFuture<()>>,
         tracker: Tracker,

@@ -1,4 +1,5 @@
-//! What watches one connection: the clock of
+//! One connection: what its responses are written with ([`Outgoing`]),
+//! and what watches it: the clock of
 //! [`Config::keep_alive_timeout`](crate::app::Config), and the start of a
 //! graceful shutdown.
 //!
@@ -21,14 +22,22 @@
 //! signal polled there instead (as `hyper_util`'s graceful watcher does)
 //! cost ~130 instructions per request, a oneshot channel ~75.
 
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
+
+use bytes::Bytes;
+use http_body::Frame;
 
 use tokio::sync::{oneshot, watch as signal};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
+
+use crate::body::BoxError;
+use crate::response::Response;
+use crate::service::{into_http, ResponseBody};
 
 /// How many looks without activity close a connection.
 const LOOKS: u32 = 4;
@@ -158,6 +167,68 @@ pub(crate) async fn watch(watched: Watched) {
     }
 }
 
+/// The response as hyper writes it: its body carries the work after the
+/// response and, dropped last, the mark that the request is done.
+pub(crate) fn outgoing(response: Response, busy: Option<Busy>) -> http::Response<Outgoing> {
+    into_http(response).map(|body| Outgoing {
+        body,
+        rest: Bytes::new(),
+        _busy: busy,
+    })
+}
+
+/// The largest piece of a body handed to hyper at once. hyper copies each
+/// piece behind the response head (`writev(false)`), into a buffer that
+/// stays as large as the largest piece for the life of the connection; a
+/// larger chunk is handed over in pieces of this size (without copying).
+const MAX_PIECE: usize = 64 * 1024;
+
+/// The body handed to hyper.
+pub(crate) struct Outgoing {
+    body: ResponseBody,
+    /// What is left of a chunk larger than [`MAX_PIECE`].
+    rest: Bytes,
+    // Dropped last: the connection counts as idle once the body is done.
+    _busy: Option<Busy>,
+}
+
+impl http_body::Body for Outgoing {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        if this.rest.is_empty() {
+            match std::task::ready!(Pin::new(&mut this.body).poll_frame(cx)) {
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => this.rest = data,
+                    Err(trailers) => return Poll::Ready(Some(Ok(trailers))),
+                },
+                other => return Poll::Ready(other),
+            }
+        }
+        let piece = this.rest.split_to(this.rest.len().min(MAX_PIECE));
+        Poll::Ready(Some(Ok(Frame::data(piece))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.rest.is_empty() && http_body::Body::is_end_stream(&self.body)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        let mut hint = http_body::Body::size_hint(&self.body);
+        let rest = self.rest.len() as u64;
+        hint.set_lower(hint.lower() + rest);
+        if let Some(upper) = hint.upper() {
+            hint.set_upper(upper + rest);
+        }
+        hint
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +269,25 @@ mod tests {
             stop,
             shutdown,
         }
+    }
+
+    #[tokio::test]
+    async fn a_large_chunk_goes_to_hyper_in_pieces_and_whole() {
+        use http_body_util::BodyExt;
+        let big: Vec<u8> = (0..super::MAX_PIECE * 2 + 100).map(|i| i as u8).collect();
+        let response = crate::response::Response::new(big.clone());
+        let mut body = super::outgoing(response, None).into_body();
+        assert_eq!(
+            http_body::Body::size_hint(&body).exact(),
+            Some(big.len() as u64)
+        );
+        let mut pieces = Vec::new();
+        while let Some(frame) = body.frame().await {
+            pieces.push(frame.unwrap().into_data().unwrap());
+        }
+        let sizes: Vec<usize> = pieces.iter().map(|p| p.len()).collect();
+        assert_eq!(sizes, [super::MAX_PIECE, super::MAX_PIECE, 100]);
+        assert_eq!(pieces.concat(), big);
     }
 
     #[tokio::test(start_paused = true)]
