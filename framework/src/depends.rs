@@ -81,7 +81,7 @@ impl<T> IntoResolved<T> for Yield<T> {
     }
 }
 
-impl<T, E: crate::IntoResponse> IntoResolved<T> for Result<Yield<T>, E> {
+impl<T, E: crate::response::IntoResponse> IntoResolved<T> for Result<Yield<T>, E> {
     fn into_resolved(self) -> Result<Resolved<T>, Response> {
         self.map_err(E::into_response)?.into_resolved()
     }
@@ -99,7 +99,9 @@ pub fn plain<T>(value: T) -> Result<Resolved<T>, Response> {
 
 /// A plain `Result` (no `Yield` inside it).
 #[doc(hidden)]
-pub fn fallible<T, E: crate::IntoResponse>(result: Result<T, E>) -> Result<Resolved<T>, Response> {
+pub fn fallible<T, E: crate::response::IntoResponse>(
+    result: Result<T, E>,
+) -> Result<Resolved<T>, Response> {
     result.map_err(E::into_response).and_then(plain)
 }
 

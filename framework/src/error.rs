@@ -87,7 +87,7 @@ impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         // Starlette sends no body for statuses that must not have one.
         let mut response = if matches!(self.status.as_u16(), 204 | 304) {
-            Response::new(crate::Body::empty())
+            Response::new(crate::body::Body::empty())
         } else {
             Response::json_bytes(json_body(&self.detail))
         };

@@ -35,7 +35,7 @@ impl Endpoint for Mount {
 }
 
 /// `/prefix/rest?query` becomes `/rest?query`.
-fn strip_prefix(request: &mut http::Request<crate::Body>, prefix: &str) {
+fn strip_prefix(request: &mut http::Request<crate::body::Body>, prefix: &str) {
     let uri = request.uri();
     let path = uri.path();
     let rest = path.strip_prefix(prefix).unwrap_or(path);

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use http::{HeaderValue, Method};
 
 use crate::chain::Endpoint;
+use crate::error::HttpError;
 use crate::request::{Params, Request, MAX_PARAMS};
 use crate::response::{IntoResponse, Response};
-use crate::HttpError;
 
 /// One registered route: its endpoint and where it was declared.
 pub(crate) struct Entry {
@@ -180,7 +180,7 @@ impl Table {
                 let path_at = url[start..].find('/').map_or(url.len(), |i| start + i);
                 let path_end = path_at + path.len();
                 url.replace_range(path_at..path_end, &other);
-                let mut response = crate::Redirect::to(url).into_response();
+                let mut response = crate::response::Redirect::to(url).into_response();
                 response.set_header(http::header::CONTENT_LENGTH, "0");
                 return response;
             }
@@ -211,7 +211,7 @@ pub(crate) fn strip_body(mut response: Response) -> Response {
         .headers()
         .get(http::header::CONTENT_LENGTH)
         .cloned();
-    let _ = response.replace_body(crate::Body::empty());
+    let _ = response.replace_body(crate::body::Body::empty());
     if let Some(length) = length {
         response
             .headers_mut()
