@@ -352,7 +352,7 @@ pub(crate) async fn resolve<D: Dependency>(
         request
             .scope_mut()
             .resolved
-            .push((key, value.clone() as ErasedValue));
+            .insert(key, value.clone() as ErasedValue);
     }
     Ok(Some(Depends {
         value,
@@ -360,11 +360,6 @@ pub(crate) async fn resolve<D: Dependency>(
     }))
 }
 
-fn cached(request: &mut Request, key: TypeId) -> Option<ErasedValue> {
-    request
-        .scope()?
-        .resolved
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, value)| value.clone())
+fn cached(request: &Request, key: TypeId) -> Option<ErasedValue> {
+    request.scope()?.resolved.get(key).cloned()
 }

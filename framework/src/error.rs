@@ -101,8 +101,9 @@ impl IntoResponse for HttpError {
     }
 }
 
-fn json_body<T: Serialize>(detail: &T) -> Vec<u8> {
-    serde_json::to_vec(&Detail { detail }).unwrap_or_else(|_| b"{\"detail\":null}".to_vec())
+fn json_body<T: Serialize>(detail: &T) -> bytes::Bytes {
+    crate::response::to_json(&Detail { detail })
+        .unwrap_or_else(|_| bytes::Bytes::from_static(b"{\"detail\":null}"))
 }
 
 /// One step of an error's location: a name (`"query"`, `"item_id"`) or an
@@ -149,6 +150,9 @@ pub struct ErrorDetail {
     /// Extra context, as pydantic gives for some kinds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ctx: Option<Value>,
+    /// Its place in FastAPI's order, set when it is recorded.
+    #[serde(skip)]
+    rank: u8,
 }
 
 impl ErrorDetail {
@@ -165,6 +169,7 @@ impl ErrorDetail {
             msg: msg.into(),
             input,
             ctx: None,
+            rank: 0,
         }
     }
 
@@ -185,8 +190,6 @@ impl ErrorDetail {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ValidationError {
     errors: Vec<ErrorDetail>,
-    /// The place in FastAPI's order of each entry, beside it.
-    ranks: Vec<u8>,
     /// The place of entries recorded now.
     rank: u8,
 }
@@ -196,17 +199,16 @@ impl ValidationError {
     pub const fn new() -> Self {
         ValidationError {
             errors: Vec::new(),
-            ranks: Vec::new(),
             rank: 0,
         }
     }
 
     /// Records one more bad input, after those of the same kind of
     /// parameter and before those of kinds that FastAPI lists later.
-    pub fn push(&mut self, detail: ErrorDetail) {
-        let at = self.ranks.partition_point(|&rank| rank <= self.rank);
+    pub fn push(&mut self, mut detail: ErrorDetail) {
+        detail.rank = self.rank;
+        let at = self.errors.partition_point(|e| e.rank <= self.rank);
         self.errors.insert(at, detail);
-        self.ranks.insert(at, self.rank);
     }
 
     /// Files what is recorded from now on under `rank`.
@@ -216,10 +218,17 @@ impl ValidationError {
 
     /// Adds another list (a dependency's) as one block under `rank`, in
     /// its own order.
+    #[inline]
     pub(crate) fn append(&mut self, rank: u8, other: ValidationError) {
+        if !other.is_empty() {
+            self.append_block(rank, other.errors);
+        }
+    }
+
+    fn append_block(&mut self, rank: u8, errors: Vec<ErrorDetail>) {
         let saved = self.rank;
         self.rank = rank;
-        for detail in other.errors {
+        for detail in errors {
             self.push(detail);
         }
         self.rank = saved;

@@ -1,6 +1,8 @@
 //! The app's exception handlers, as FastAPI's `@app.exception_handler`:
 //! what they make of an error a handler raised as `framework::Error`. The
-//! router's step runs them on each response it hands back (see `routing`).
+//! router's step finishes each response it hands back with them (see
+//! `routing`), as Starlette's `ExceptionMiddleware` sits right outside its
+//! router.
 
 use crate::body::BoxError;
 use crate::error::Error;
@@ -28,9 +30,25 @@ impl Exceptions {
         }));
     }
 
+    /// What the router hands back for an endpoint's `response`: the
+    /// answer to an error it raised, and for a `HEAD` answered by a `GET`
+    /// route, no body.
+    #[inline]
+    pub(crate) fn finish(&self, mut response: Response, head: bool) -> Response {
+        if let Some(raised) = response.take_raised() {
+            response = self.answer(raised, response);
+        }
+        if head {
+            response.without_body()
+        } else {
+            response
+        }
+    }
+
     /// The answer to `raised`: a handler's, or `fallback` (the 500 the
     /// error made) with the error logged.
-    pub(crate) fn answer(&self, raised: BoxError, fallback: Response) -> Response {
+    #[cold]
+    fn answer(&self, raised: BoxError, fallback: Response) -> Response {
         let mut error = Error::from_raised(raised);
         for handler in &self.handlers {
             match handler(error) {

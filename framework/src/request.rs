@@ -83,7 +83,7 @@ impl Params {
 /// after the response (the `after` module's). The request only keeps them.
 #[derive(Default)]
 pub(crate) struct RequestScope {
-    pub(crate) resolved: Vec<(TypeId, Arc<dyn Any + Send + Sync>)>,
+    pub(crate) resolved: ByType,
     pub(crate) tasks: Option<BackgroundTasks>,
     // In a `Mutex` for the same reason as the body; never locked.
     pub(crate) cleanups: Mutex<Vec<Cleanup>>,
@@ -100,6 +100,34 @@ impl RequestScope {
                 .cleanups
                 .get_mut()
                 .map_or_else(|e| e.into_inner().is_empty(), |c| c.is_empty())
+    }
+}
+
+type Value = Arc<dyn Any + Send + Sync>;
+
+/// Values kept by their type: the first few inline, since a request
+/// resolves few dependencies and a list would cost an allocation.
+#[derive(Default)]
+pub(crate) struct ByType {
+    inline: [Option<(TypeId, Value)>; 4],
+    more: Vec<(TypeId, Value)>,
+}
+
+impl ByType {
+    pub(crate) fn get(&self, key: TypeId) -> Option<&Value> {
+        self.inline
+            .iter()
+            .map_while(Option::as_ref)
+            .chain(self.more.iter())
+            .find(|(k, _)| *k == key)
+            .map(|(_, value)| value)
+    }
+
+    pub(crate) fn insert(&mut self, key: TypeId, value: Value) {
+        match self.inline.iter_mut().find(|slot| slot.is_none()) {
+            Some(slot) => *slot = Some((key, value)),
+            None => self.more.push((key, value)),
+        }
     }
 }
 
@@ -230,16 +258,21 @@ impl Request {
 
     /// A query parameter's first value, percent-decoded.
     pub fn query(&self, name: &str) -> Option<Cow<'_, str>> {
-        form_urlencoded::parse(self.query_string()?.as_bytes())
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value)
+        self.query_pairs()
+            .find(|(key, _)| key_is(key, name))
+            .map(|(_, value)| form_decode(value))
     }
 
     /// Every value of a repeated query parameter, in order.
     pub fn query_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = Cow<'a, str>> + 'a {
-        form_urlencoded::parse(self.query_string().unwrap_or("").as_bytes())
-            .filter(move |(key, _)| key == name)
-            .map(|(_, value)| value)
+        self.query_pairs()
+            .filter(move |(key, _)| key_is(key, name))
+            .map(|(_, value)| form_decode(value))
+    }
+
+    /// The query string's `key=value` pairs, as sent.
+    fn query_pairs(&self) -> QueryPairs<'_> {
+        QueryPairs(self.query_string().unwrap_or(""))
     }
 
     /// A cookie's value.
@@ -268,6 +301,10 @@ impl Request {
             .uri
             .path()
             .get(start as usize..end as usize)?;
+        if !raw.contains('%') {
+            // Already text (the URI is): nothing to decode or check.
+            return Some(Cow::Borrowed(raw));
+        }
         Some(percent_encoding::percent_decode_str(raw).decode_utf8_lossy())
     }
 
@@ -435,6 +472,52 @@ impl Request {
         }
         request
     }
+}
+
+/// The `key=value` pairs of a query string, empty ones skipped. A query is
+/// short: a byte loop finds `&` and `=` sooner than a string search.
+struct QueryPairs<'a>(&'a str);
+
+impl<'a> Iterator for QueryPairs<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.0.is_empty() {
+            let rest = self.0;
+            let end = rest.bytes().position(|b| b == b'&').unwrap_or(rest.len());
+            let pair = &rest[..end];
+            self.0 = rest.get(end + 1..).unwrap_or("");
+            if pair.is_empty() {
+                continue;
+            }
+            return Some(match pair.bytes().position(|b| b == b'=') {
+                Some(eq) => (&pair[..eq], &pair[eq + 1..]),
+                None => (pair, ""),
+            });
+        }
+        None
+    }
+}
+
+/// Whether a query key as sent reads `name`.
+fn key_is(raw: &str, name: &str) -> bool {
+    // Decoding never lengthens a key.
+    raw == name || (raw.len() >= name.len() && form_decode(raw) == name)
+}
+
+/// A query string's key or value as `application/x-www-form-urlencoded`
+/// reads it (`+` is a space, `%XX` a byte). Most need no decoding: they are
+/// borrowed as they are, since the URI is already valid text.
+fn form_decode(raw: &str) -> Cow<'_, str> {
+    if !raw.bytes().any(|b| b == b'%' || b == b'+') {
+        return Cow::Borrowed(raw);
+    }
+    let spaced = raw.replace('+', " ");
+    Cow::Owned(
+        percent_encoding::percent_decode_str(&spaced)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
 }
 
 impl Drop for Request {

@@ -214,6 +214,22 @@ impl Response {
         self
     }
 
+    /// The `HEAD` answer of a `GET` one: the same status and headers (the
+    /// `content-length` the body would have had among them), no body.
+    pub(crate) fn without_body(mut self) -> Response {
+        if let Some(len) = self.body().exact_len() {
+            if !self.headers().contains_key(header::CONTENT_LENGTH) {
+                self.set_header(header::CONTENT_LENGTH, len);
+            }
+        }
+        let length = self.headers().get(header::CONTENT_LENGTH).cloned();
+        let _ = self.replace_body(Body::empty());
+        if let Some(length) = length {
+            self.headers_mut().insert(header::CONTENT_LENGTH, length);
+        }
+        self
+    }
+
     /// Reads the whole body. Meant for tests and small answers: a streaming
     /// body is waited for to its end.
     pub async fn into_bytes(self) -> Result<Bytes, BoxError> {
@@ -300,6 +316,35 @@ impl std::fmt::Debug for Response {
             .finish_non_exhaustive()
     }
 }
+
+/// `value` as JSON, in a buffer of exactly its size.
+///
+/// Serializing straight into a `Vec` leaves it larger than the text, and
+/// `Bytes` then needs a second allocation to share it; serializing into a
+/// buffer each thread keeps and copying out the text needs one, and the
+/// answer holds no spare capacity.
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<Bytes> {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            serde_json::to_writer(&mut *buf, value)?;
+            let bytes = Bytes::copy_from_slice(&buf);
+            // A rare large answer does not stay on the thread.
+            if buf.capacity() > SCRATCH_KEPT {
+                *buf = Vec::new();
+            }
+            Ok(bytes)
+        }
+        // Serializing while serializing (a `Serialize` that answers): its own buffer.
+        Err(_) => serde_json::to_vec(value).map(Bytes::from),
+    })
+}
+
+/// The largest serialization buffer a thread keeps between answers.
+const SCRATCH_KEPT: usize = 64 * 1024;
 
 /// The plain `500 Internal Server Error` Starlette sends when something
 /// failed that no handler answered.

@@ -165,13 +165,7 @@ where
 /// The response as an `http::Response` whose body carries the work after it.
 pub(crate) fn into_http(response: Response) -> http::Response<ResponseBody> {
     let (parts, body, scope) = response.into_parts();
-    http::Response::from_parts(
-        parts,
-        ResponseBody {
-            body,
-            _scope: scope,
-        },
-    )
+    http::Response::from_parts(parts, ResponseBody::new(body, scope))
 }
 
 /// The body of a response the app answered. It holds the request's
@@ -183,6 +177,13 @@ pub struct ResponseBody {
 }
 
 impl ResponseBody {
+    pub(crate) fn new(body: Body, scope: Option<Box<Scope>>) -> Self {
+        ResponseBody {
+            body,
+            _scope: scope,
+        }
+    }
+
     /// The body without the work after it (which then starts at once).
     pub fn into_body(self) -> Body {
         self.body

@@ -40,6 +40,7 @@ mod tower;
 pub use self::tower::NextService;
 pub(crate) use self::tower::{ErasedService, Onion, TowerStep};
 
+use crate::exceptions::Exceptions;
 use crate::meta::MiddlewareInfo;
 use crate::panic::{catching, panic_message, Payload};
 use crate::request::Request;
@@ -51,13 +52,6 @@ pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// middleware) one route. It starts the request's next step.
 pub(crate) trait Endpoint: Send + Sync {
     fn call(&self, request: Request) -> Run<'_>;
-}
-
-/// What the step after an endpoint makes of its response: the app's
-/// exception handlers, and a `HEAD` answered by a `GET` route losing its
-/// body (see `routing`).
-pub(crate) trait Finish: Sync {
-    fn finish(&self, response: Response, head: bool) -> Response;
 }
 
 /// A middleware, as Starlette's `BaseHTTPMiddleware`: `dispatch` gets the
@@ -256,9 +250,9 @@ pub(crate) enum After<'a> {
     Layer(&'static str),
     /// An endpoint.
     Endpoint,
-    /// An endpoint reached through the app's router, which finishes its
-    /// response (exception handlers, `HEAD`).
-    Finish { by: &'a dyn Finish, head: bool },
+    /// An endpoint reached through the app's router: the app's exception
+    /// handlers finish its response (and strip the body of a `HEAD`).
+    Finish { by: &'a Exceptions, head: bool },
 }
 
 impl<'a> Run<'a> {
@@ -283,7 +277,7 @@ impl<'a> Run<'a> {
     }
 
     /// Has `by` finish the response when it is ready.
-    pub(crate) fn finished_by(mut self, by: &'a dyn Finish, head: bool) -> Self {
+    pub(crate) fn finished_by(mut self, by: &'a Exceptions, head: bool) -> Self {
         self.after = After::Finish { by, head };
         self
     }

@@ -103,9 +103,8 @@ impl<T: DeserializeOwned + Send> FromBody for Json<T> {
 
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
-        let mut buf = Vec::with_capacity(128);
-        match serde_json::to_writer(&mut buf, &self.0) {
-            Ok(()) => Response::json_bytes(buf),
+        match crate::response::to_json(&self.0) {
+            Ok(bytes) => Response::json_bytes(bytes),
             Err(e) => {
                 tracing::error!("Json: the response could not be serialized: {e}");
                 crate::response::internal_server_error()

@@ -1,8 +1,8 @@
 //! The router: the innermost step of the app's chain. It matches the path
 //! and method to a route or a mounted service ([`table`]), or answers
-//! itself (404, 405, a trailing-slash redirect), and finishes what the
-//! route answered: the app's exception handlers, and `HEAD` answered by a
-//! `GET` route without its body.
+//! itself (404, 405, a trailing-slash redirect), and has what the route
+//! answered finished by the app's exception handlers (`exceptions`), with
+//! `HEAD` answered by a `GET` route without its body.
 //!
 //! [`Router`] groups routes under a prefix with middleware and
 //! dependencies of their own, as FastAPI's `APIRouter`.
@@ -19,12 +19,11 @@ pub(crate) use table::{Entry, Table};
 
 use std::sync::Arc;
 
-use crate::chain::{After, Endpoint, Finish, Layer, Next, Run};
+use crate::chain::{After, Endpoint, Layer, Next, Run};
 use crate::exceptions::Exceptions;
 use crate::panic::catching;
 use crate::request::Request;
-use crate::response::Response;
-use table::{strip_body, Routed};
+use table::Routed;
 
 /// The app's router: its table and what finishes each answer.
 pub(crate) struct AppRouter {
@@ -38,23 +37,10 @@ impl Endpoint for AppRouter {
         // 500 too.
         match catching(|| self.table.route(&mut request)) {
             Ok(Routed::Endpoint { endpoint, head }) => {
-                endpoint.call(request).finished_by(self, head)
+                endpoint.call(request).finished_by(&self.exceptions, head)
             }
             Ok(Routed::Answer(response)) => Run::ready(response),
             Err(panic) => Run::panicked(After::Endpoint, panic),
-        }
-    }
-}
-
-impl Finish for AppRouter {
-    fn finish(&self, mut response: Response, head: bool) -> Response {
-        if let Some(raised) = response.take_raised() {
-            response = self.exceptions.answer(raised, response);
-        }
-        if head {
-            strip_body(response)
-        } else {
-            response
         }
     }
 }

@@ -196,26 +196,3 @@ fn method_not_allowed(allow: &HeaderValue) -> Response {
         .insert(http::header::ALLOW, allow.clone());
     response
 }
-
-/// Makes a `HEAD` answer of a `GET` one: the same status and headers, no body.
-pub(crate) fn strip_body(mut response: Response) -> Response {
-    if let Some(len) = response.body().exact_len() {
-        if !response
-            .headers()
-            .contains_key(http::header::CONTENT_LENGTH)
-        {
-            response.set_header(http::header::CONTENT_LENGTH, len);
-        }
-    }
-    let length = response
-        .headers()
-        .get(http::header::CONTENT_LENGTH)
-        .cloned();
-    let _ = response.replace_body(crate::body::Body::empty());
-    if let Some(length) = length {
-        response
-            .headers_mut()
-            .insert(http::header::CONTENT_LENGTH, length);
-    }
-    response
-}

@@ -37,7 +37,7 @@ use tokio::time::Instant;
 
 use crate::body::BoxError;
 use crate::response::Response;
-use crate::service::{into_http, ResponseBody};
+use crate::service::ResponseBody;
 
 /// How many looks without activity close a connection.
 const LOOKS: u32 = 4;
@@ -170,11 +170,13 @@ pub(crate) async fn watch(watched: Watched) {
 /// The response as hyper writes it: its body carries the work after the
 /// response and, dropped last, the mark that the request is done.
 pub(crate) fn outgoing(response: Response, busy: Option<Busy>) -> http::Response<Outgoing> {
-    into_http(response).map(|body| Outgoing {
-        body,
+    let (parts, body, scope) = response.into_parts();
+    let body = Outgoing {
+        body: ResponseBody::new(body, scope),
         rest: Bytes::new(),
         _busy: busy,
-    })
+    };
+    http::Response::from_parts(parts, body)
 }
 
 /// The largest piece of a body handed to hyper at once. hyper copies each
