@@ -290,18 +290,10 @@ async fn shutdown_closes_idle_keep_alive_connections_at_once() {
     assert!(began.elapsed() < Duration::from_secs(5));
 }
 
-/// The `hello` example, which `cargo test` builds beside the tests.
-fn hello_binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    dir.join("examples")
-        .join(format!("hello{}", std::env::consts::EXE_SUFFIX))
-}
-
 async fn run_until_signal(signal: &str) {
     use std::process::Stdio;
     use tokio::io::AsyncBufReadExt;
-    let binary = hello_binary();
+    let binary = common::hello_binary();
     assert!(
         binary.exists(),
         "{} is missing: cargo test builds the examples",

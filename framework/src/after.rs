@@ -3,7 +3,7 @@
 //!
 //! A request's handler and dependencies register [`BackgroundTasks`] and
 //! dependency cleanups (`Yield`). When the endpoint is done they are moved
-//! into a [`Scope`], which travels on the [`Response`](crate::Response) out
+//! into a `Scope`, which travels on the [`Response`](crate::Response) out
 //! through the middleware and then inside the body handed to the server
 //! (`service::ResponseBody`). Whoever drops the scope last starts its work:
 //! the body, once the server has sent it or the client went away, or a
@@ -11,7 +11,7 @@
 //! any server that drops a body when it is done with it: this crate's, or
 //! hyper, axum and tonic serving the app as a `tower::Service`.
 //!
-//! The work runs on a task counted by the app's [`Tracker`], which graceful
+//! The work runs on a task counted by the app's `Tracker`, which graceful
 //! shutdown and `TestClient` wait on: the tasks one after another, in the
 //! order added, then the cleanups in reverse order of setup.
 

@@ -10,7 +10,8 @@ use http::Method;
 
 use crate::body::{Body, BoxError};
 use crate::chain::{
-    ErasedService, IntoMiddleware, Layer, Middleware, NextService, Onion, TowerStep,
+    short_type_name, ErasedService, IntoMiddleware, Layer, Middleware, NextService, Onion,
+    TowerStep,
 };
 pub use crate::config::Config;
 use crate::context::Context;
@@ -84,7 +85,7 @@ impl App {
     }
 
     /// Adds a middleware around everything registered. The first added is
-    /// the outermost (see [`middleware`](crate::middleware#ordering)).
+    /// the outermost (see [`middleware`](mod@crate::middleware#ordering)).
     pub fn middleware<M: IntoMiddleware<Marker>, Marker>(self, middleware: M) -> Self {
         self.add_middleware(middleware.into_middleware(), false)
     }
@@ -126,7 +127,7 @@ impl App {
         B::Error: Into<BoxError>,
     {
         self.layers.push(PendingLayer::Tower {
-            name: std::any::type_name::<L>(),
+            name: short_type_name(std::any::type_name::<L>()),
             wrap: Box::new(move |next| Box::new(TowerStep::new(layer.layer(next)))),
         });
         self

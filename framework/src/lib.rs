@@ -32,27 +32,54 @@
 //!
 //! # Parameters
 //!
-//! Each parameter of a handler is placed by the same rules as FastAPI's:
+//! Each parameter of a handler is placed by the same rules as FastAPI's.
+//! The macro decides by syntax only what syntax can say (a name in the
+//! path template, a placement attribute); every other parameter is placed
+//! by its type, through traits resolved while compiling ([`extract`]), so
+//! a renamed import or an extractor from another crate works the same:
 //!
 //! | parameter | where its value comes from |
 //! | --- | --- |
 //! | a name in the path template (`item_id` in `/items/{item_id}`) | the path, parsed with [`FromParam`](extract::FromParam) or `FromStr` |
-//! | [`Request`], `&Request`, [`State<T>`], [`BackgroundTasks`] | injected |
+//! | a type implementing [`FromRequest`]: [`Request`], [`State<T>`], [`BackgroundTasks`], [`HeaderMap`], [`Method`], [`Uri`], [`Version`], [`ClientAddr`], your own | extracted |
+//! | `&Request` | the request, borrowed |
 //! | [`Depends<D>`] | the dependency `D`, resolved once per request |
 //! | [`Json<T>`], [`Form<T>`], [`Bytes`](bytes::Bytes), `#[body] String` | the request body |
 //! | [`Query<T>`] | the whole query string, as a serde struct |
 //! | `#[header] user_agent: String` | the `user-agent` header (underscores become dashes) |
 //! | `#[cookie] session: String` | the `session` cookie |
-//! | anything else | the query parameter of that name; `Option<T>` is optional, `Vec<T>` repeats, `#[query(default = …)]` gives a default |
+//! | any other type read from text, or an `Option`/`Vec` of one | the query parameter of that name; `Option<T>` is optional, `Vec<T>` repeats, `#[query(default = …)]` gives a default |
 //!
-//! Bad input answers 422 with every bad parameter listed at once, in the
-//! shape FastAPI uses, so clients written for FastAPI keep working.
+//! A type that is none of these is one compile error on it, naming the
+//! ways out. Bad input answers 422 with every bad parameter listed at
+//! once, in the shape FastAPI uses, so clients written for FastAPI keep
+//! working.
+//!
+//! # The path of a request
+//!
+//! The modules follow a request, each owning one step:
+//!
+//! ```text
+//! server     listener (TCP, Unix socket, inherited fd) → connection (keep-alive, shutdown)
+//!  → service      the app as a tower::Service: every server enters here (ours, TestClient, hyper, axum)
+//!  → chain        the middleware onion: function, class, streaming-level, tower layers
+//!  → routing      the table: 404, 405 with allow, HEAD from GET, slash redirects, mounts;
+//!                 exceptions finish what the route answered
+//!  → endpoint     what a route macro generated: extract (parameters by trait), depends
+//!                 (resolution, cache, overrides), the handler, the response
+//!  → after        once the response is sent: background tasks, then dependency cleanups
+//! ```
+//!
+//! Around them: [`app`] builds the whole once (and [`startup`](StartupError)
+//! refuses what cannot start), [`meta`] keeps what the app knows of every
+//! route, and [`request`], [`response`], [`error`] are the values that
+//! travel.
 //!
 //! # Middleware order
 //!
 //! The first middleware registered is the outermost: first to see the
 //! request, last to see the response. Starlette does the reverse; see
-//! [`middleware`] for the diagram.
+//! [`middleware`](mod@middleware) for the diagram.
 #![forbid(unsafe_code)]
 // `Response` is the error of the early-answer paths (a dependency that
 // refuses, a missing state); boxing it would add an allocation there and

@@ -61,6 +61,21 @@ pub(crate) async fn serve(app: App) -> Running {
     }
 }
 
+/// The `hello` example, which `cargo test` builds beside the tests.
+pub(crate) fn hello_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let binary = dir
+        .join("examples")
+        .join(format!("hello{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        binary.exists(),
+        "{} is missing: cargo test builds the examples",
+        binary.display()
+    );
+    binary
+}
+
 /// Guards a test against hanging forever when the rule it checks breaks:
 /// a wait that should end at once fails the test after a minute instead.
 pub(crate) async fn guard<F: Future>(what: &str, future: F) -> F::Output {

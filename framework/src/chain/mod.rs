@@ -23,7 +23,7 @@
 //! the response head, and the body streams out through every layer.
 //!
 //! The first layer registered is the outermost (the reverse of
-//! Starlette's order; see [`middleware`](crate::middleware#ordering) for the
+//! Starlette's order; see [`middleware`](mod@crate::middleware#ordering) for the
 //! diagram). The app's layers end in its router; a router's own
 //! middleware ends in each of its routes.
 //!
@@ -166,7 +166,7 @@ impl Layer {
     /// A tower layer, wrapped around the rest of the chain.
     pub(crate) fn tower(name: &'static str, service: Box<dyn ErasedService>) -> Self {
         Layer {
-            name: short_type_name(name),
+            name,
             kind: Kind::Tower(service),
             streaming: true,
         }
@@ -177,7 +177,7 @@ impl Layer {
     }
 }
 
-fn short_type_name(name: &'static str) -> &'static str {
+pub(crate) fn short_type_name(name: &'static str) -> &'static str {
     let base = name.split('<').next().unwrap_or(name);
     let base = base.rsplit("::").next().unwrap_or(base);
     // `#[middleware("http")] async fn timing` is the type `__middleware_timing`.

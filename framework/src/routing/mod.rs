@@ -1,5 +1,5 @@
 //! The router: the innermost step of the app's chain. It matches the path
-//! and method to a route or a mounted service ([`table`]), or answers
+//! and method to a route or a mounted service (`table`), or answers
 //! itself (404, 405, a trailing-slash redirect), and has what the route
 //! answered finished by the app's exception handlers (`exceptions`), with
 //! `HEAD` answered by a `GET` route without its body.
