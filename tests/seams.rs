@@ -64,9 +64,7 @@ impl FromRequest for Caller {
         errors: &mut ValidationError,
     ) -> Result<Option<Self>, Response> {
         match request.header("x-caller") {
-            Some(caller) if caller == "blocked" => {
-                Err(HttpError::new(403, "Blocked").into_response())
-            }
+            Some("blocked") => Err(HttpError::new(403, "Blocked").into_response()),
             Some(caller) => Ok(Some(Caller(caller.to_owned()))),
             None => {
                 errors.push(framework::error::ErrorDetail::missing(vec![
