@@ -10,20 +10,22 @@ mod logging;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use hyper::body::Incoming;
+use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 
-pub use listener::Listener;
+pub use listener::{Listener, Protocol};
 
 use crate::app::App;
 use crate::body::Body;
 use crate::service::AppService;
 use cli::{Bind, Options};
-use connection::{Busy, Idle, Outgoing, Stop, Watched};
+use connection::{Busy, Outgoing, Sweeper, Watch};
 
 /// A server bound to its socket, ready to run.
 ///
@@ -142,23 +144,17 @@ impl<L: Listener> Server<L> {
         tracing::info!("Running on {} (Press CTRL+C to quit)", listener.describe()?);
         let secure = listener.secure();
 
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        // The keep-alive clock is ours (`connection`), not hyper's. Writes
-        // are flattened: hyper copies each body chunk behind the response
-        // head and sends one buffer, as actix-web does, instead of queueing
-        // buffers for `writev`; for the small responses most requests get
-        // that saves ~470 instructions and a slower system call per
-        // request (BENCHMARKS.md), and a chunk is still sent when it comes.
-        builder
-            .http1()
-            .header_read_timeout(None)
-            .max_buf_size(config.max_header_size.max(8192))
-            .writev(false);
-        builder.http2().timer(TokioTimer::new());
-        // Every connection's watchdog hears the shutdown; every connection
-        // task holds a `live` sender, so that `wait_live` ends when the last
-        // connection has.
+        let builders = Arc::new(Builders::new(&config));
+        // The sweeper watches every connection and hears the shutdown;
+        // every connection task holds a `live` sender, so that `wait_live`
+        // ends when the last connection has.
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(());
+        let sweeper = Sweeper::new();
+        tokio::spawn(connection::sweep(
+            sweeper.clone(),
+            config.keep_alive_timeout,
+            shutdown_rx,
+        ));
         let (live, mut wait_live) = tokio::sync::mpsc::channel::<()>(1);
         let mut signal = std::pin::pin!(signal);
         let serving = Arc::new(Serving {
@@ -168,7 +164,7 @@ impl<L: Listener> Server<L> {
         });
 
         loop {
-            let (stream, peer) = tokio::select! {
+            let (mut stream, peer) = tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok(accepted) => accepted,
                     Err(e) => {
@@ -180,46 +176,49 @@ impl<L: Listener> Server<L> {
                 },
                 () = &mut signal => break,
             };
-            let timeout = config.keep_alive_timeout;
-            let idle = Idle::new();
+            let watch = Watch::new();
             let hyper_service = hyper::service::service_fn({
-                let idle = idle.clone();
+                let watch = watch.clone();
                 let serving = serving.clone();
                 move |request: http::Request<Incoming>| {
-                    serve_one(serving.clone(), request, peer, idle.busy())
+                    serve_one(serving.clone(), request, peer, watch.busy())
                 }
             });
-            let connection = builder
-                .serve_connection_with_upgrades(TokioIo::new(stream), hyper_service)
-                .into_owned();
-            let (closed, closed_rx) = tokio::sync::oneshot::channel::<()>();
-            let stop = Stop::new();
             let live = live.clone();
+            let builders = builders.clone();
             let task = tokio::spawn({
-                let stop = stop.clone();
+                let stop = watch.clone();
                 async move {
-                    let mut connection = std::pin::pin!(connection);
-                    let (mut stopping, mut kept) = (false, None);
-                    // A client that hangs up mid-request is not the server's error.
-                    let _ = std::future::poll_fn(|cx| {
-                        if !stopping && stop.requested(cx, &mut kept) {
-                            stopping = true;
-                            connection.as_mut().graceful_shutdown();
+                    if let Ok(protocol) = L::protocol(&mut stream).await {
+                        let io = TokioIo::new(stream);
+                        let builders = &*builders;
+                        match protocol {
+                            Protocol::Http1 => {
+                                let connection = builders.http1.serve_connection(io, hyper_service);
+                                drive(connection.with_upgrades(), |c| c.graceful_shutdown(), &stop)
+                                    .await
+                            }
+                            // Boxed: the task's future is as large as its
+                            // largest arm, and an idle HTTP/1 connection (the
+                            // most common thing a server holds) should not
+                            // pay for HTTP/2's state.
+                            Protocol::Http2 => {
+                                let connection = builders.http2.serve_connection(io, hyper_service);
+                                Box::pin(drive(connection, |c| c.graceful_shutdown(), &stop)).await
+                            }
+                            Protocol::Detect => {
+                                let connection = builders
+                                    .detect
+                                    .serve_connection_with_upgrades(io, hyper_service);
+                                Box::pin(drive(connection, |c| c.graceful_shutdown(), &stop)).await
+                            }
                         }
-                        connection.as_mut().poll(cx)
-                    })
-                    .await;
-                    drop((closed, live));
+                    }
+                    drop(live);
                 }
             });
-            tokio::spawn(connection::watch(Watched {
-                idle,
-                timeout,
-                connection: task.abort_handle(),
-                closed: closed_rx,
-                shutdown: shutdown_rx.clone(),
-                stop,
-            }));
+            watch.serves(task.abort_handle());
+            sweeper.add(&watch);
         }
 
         drop(listener);
@@ -236,6 +235,63 @@ impl<L: Listener> Server<L> {
         tracing::info!("Finished server process");
         Ok(())
     }
+}
+
+/// The connection builders of one server, set up once: HTTP/1.1 and
+/// HTTP/2 for connections whose version the listener told, and the two
+/// together for those the server tells itself.
+struct Builders {
+    http1: http1::Builder,
+    http2: http2::Builder<TokioExecutor>,
+    detect: auto::Builder<TokioExecutor>,
+}
+
+impl Builders {
+    fn new(config: &crate::config::Config) -> Self {
+        // The keep-alive clock is ours (`connection`), not hyper's. Writes
+        // are flattened: hyper copies each body chunk behind the response
+        // head and sends one buffer, as actix-web does, instead of queueing
+        // buffers for `writev`; for the small responses most requests get
+        // that saves ~470 instructions and a slower system call per
+        // request (BENCHMARKS.md), and a chunk is still sent when it comes.
+        let max_buf = config.max_header_size.max(8192);
+        let mut http1 = http1::Builder::new();
+        http1
+            .header_read_timeout(None)
+            .max_buf_size(max_buf)
+            .max_header_size(config.max_header_size)
+            .writev(false);
+        let mut http2 = http2::Builder::new(TokioExecutor::new());
+        http2.timer(TokioTimer::new());
+        let mut detect = auto::Builder::new(TokioExecutor::new());
+        detect
+            .http1()
+            .header_read_timeout(None)
+            .max_buf_size(max_buf)
+            .writev(false);
+        detect.http2().timer(TokioTimer::new());
+        Builders {
+            http1,
+            http2,
+            detect,
+        }
+    }
+}
+
+/// Drives `connection` to its end, starting its graceful shutdown (with
+/// `graceful`) when the watchdog says the server stops. A client that
+/// hangs up mid-request is not the server's error: the outcome is dropped.
+async fn drive<C: Future>(connection: C, graceful: fn(Pin<&mut C>), stop: &Watch) {
+    let mut connection = std::pin::pin!(connection);
+    let (mut stopping, mut kept) = (false, None);
+    let _ = std::future::poll_fn(|cx| {
+        if !stopping && stop.stop_requested(cx, &mut kept) {
+            stopping = true;
+            graceful(connection.as_mut());
+        }
+        connection.as_mut().poll(cx)
+    })
+    .await;
 }
 
 /// What every request of one server shares.
